@@ -1,0 +1,407 @@
+/**
+ * The one error catalogue: every error the service returns is an entry here.
+ *
+ * An entry is keyed by a unique name. Most names equal the wire code; where the
+ * seed documents give one code two meanings (different HTTP status or message),
+ * the key carries a suffix after `#` and `code` holds the wire code.
+ * Messages may contain `%s`, filled in order by `apiError(key, ...args)`.
+ */
+export interface ErrorEntry {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+const entry = (code: string, status: number, message: string): ErrorEntry => ({
+  code,
+  status,
+  message,
+});
+
+export const CATALOGUE = {
+  // --- common errors of the RPC gateway (WIRE.md)
+  'InvalidAccessKeyId.NotFound': entry(
+    'InvalidAccessKeyId.NotFound',
+    404,
+    'Specified access key is not found.',
+  ),
+  SignatureDoesNotMatch: entry(
+    'SignatureDoesNotMatch',
+    400,
+    'Specified signature is not matched with our calculation.',
+  ),
+  IncompleteSignature: entry(
+    'IncompleteSignature',
+    400,
+    'The request signature does not conform to Aliyun standards. %s',
+  ),
+  'InvalidTimeStamp.Expired': entry(
+    'InvalidTimeStamp.Expired',
+    400,
+    'Specified time stamp or date value is expired.',
+  ),
+  'InvalidTimeStamp.Format': entry(
+    'InvalidTimeStamp.Format',
+    400,
+    'Specified time stamp or date value is not well formatted.',
+  ),
+  SignatureNonceUsed: entry(
+    'SignatureNonceUsed',
+    400,
+    'Specified signature nonce was used already.',
+  ),
+  'InvalidAction.NotFound': entry(
+    'InvalidAction.NotFound',
+    404,
+    'Specified api is not found, please check your url and method.',
+  ),
+  InvalidVersion: entry('InvalidVersion', 400, 'Specified parameter Version is not valid.'),
+  MissingParameter: entry(
+    'MissingParameter',
+    400,
+    'The input parameter "%s" that is mandatory for processing this request is not supplied.',
+  ),
+  InvalidParameter: entry('InvalidParameter', 400, 'The specified parameter "%s" is not valid.'),
+  'InvalidParameter.Format': entry(
+    'InvalidParameter.Format',
+    400,
+    'The specified parameter "Format" is not valid; expected JSON or XML.',
+  ),
+  'InvalidParameter.Conflict': entry('InvalidParameter.Conflict', 400, '%s'),
+  'InvalidParameter.TooMany': entry(
+    'InvalidParameter.TooMany',
+    400,
+    'The parameter "%s" has more than %s items.',
+  ),
+  RequestTooLarge: entry(
+    'RequestTooLarge',
+    413,
+    'The request body is larger than the service accepts (%s bytes).',
+  ),
+  UnsupportedHTTPMethod: entry(
+    'UnsupportedHTTPMethod',
+    405,
+    'The HTTP method is not supported; use GET or POST.',
+  ),
+  'InvalidRegionId.NotFound': entry(
+    'InvalidRegionId.NotFound',
+    404,
+    'The specified RegionId does not exist.',
+  ),
+  IdempotentParameterMismatch: entry(
+    'IdempotentParameterMismatch',
+    400,
+    'The request uses the same client token as a previous, but non-identical request.',
+  ),
+  Throttling: entry('Throttling', 400, 'Request was denied due to request throttling.'),
+  InternalError: entry(
+    'InternalError',
+    500,
+    'The request processing has failed due to some unknown error.',
+  ),
+  ServiceUnavailable: entry(
+    'ServiceUnavailable',
+    503,
+    'The request has failed due to a temporary failure of the server.',
+  ),
+
+  // --- AuthorizeSecurityGroup / AuthorizeSecurityGroupEgress (seeds)
+  'InvalidSecurityGroupId.NotFound': entry(
+    'InvalidSecurityGroupId.NotFound',
+    404,
+    'The specified SecurityGroupId does not exist.',
+  ),
+  'InvalidSourceGroupId.NotFound': entry(
+    'InvalidSourceGroupId.NotFound',
+    404,
+    'The SourceGroupId provided does not exist in our records.',
+  ),
+  'InvalidDestGroupId.NotFound': entry(
+    'InvalidDestGroupId.NotFound',
+    404,
+    'The DestGroupId provided does not exist in our records.',
+  ),
+  'InvalidSourceGroup.NotFound': entry(
+    'InvalidSourceGroup.NotFound',
+    400,
+    'The specified SourceGroupId does not exist.',
+  ),
+  'InvalidDestGroup.NotFound': entry(
+    'InvalidDestGroup.NotFound',
+    400,
+    'Specified destination security group does not exist.',
+  ),
+  OperationDenied: entry(
+    'OperationDenied',
+    400,
+    'The specified IpProtocol does not exist or IpProtocol and PortRange do not match.',
+  ),
+  'InvalidIpProtocol.Malformed': entry(
+    'InvalidIpProtocol.Malformed',
+    400,
+    'The specified parameter "PortRange" is not valid.',
+  ),
+  'InvalidIpProtocol.ValueNotSupported': entry(
+    'InvalidIpProtocol.ValueNotSupported',
+    400,
+    'The parameter IpProtocol must be specified with case insensitive TCP, UDP, ICMP, GRE or All.',
+  ),
+  'InvalidPriority.Malformed': entry(
+    'InvalidPriority.Malformed',
+    400,
+    'The specified parameter "Priority" is not valid.',
+  ),
+  'InvalidPriority.ValueNotSupported': entry(
+    'InvalidPriority.ValueNotSupported',
+    400,
+    'The specified Priority is invalid.',
+  ),
+  'InvalidSourceCidrIp.Malformed': entry(
+    'InvalidSourceCidrIp.Malformed',
+    400,
+    'The specified parameter "SourceCidrIp" is not valid.',
+  ),
+  'InvalidDestCidrIp.Malformed': entry(
+    'InvalidDestCidrIp.Malformed',
+    400,
+    'The specified parameter "DestCidrIp" is not valid.',
+  ),
+  'InvalidPolicy.Malformed': entry(
+    'InvalidPolicy.Malformed',
+    400,
+    'The specified parameter "Policy" is not valid.',
+  ),
+  'InvalidNicType.ValueNotSupported': entry(
+    'InvalidNicType.ValueNotSupported',
+    400,
+    'The specified NicType does not exist.',
+  ),
+  'InvalidNicType.Mismatch': entry(
+    'InvalidNicType.Mismatch',
+    400,
+    'Specified nic type conflicts with the authorization record.',
+  ),
+  'InvalidSourceGroupId.Mismatch#vpc': entry(
+    'InvalidSourceGroupId.Mismatch',
+    400,
+    'Specified security group and source group are not in the same VPC.',
+  ),
+  'InvalidSourceGroupId.Mismatch#nic': entry(
+    'InvalidSourceGroupId.Mismatch',
+    403,
+    'NicType is required or NicType expects intranet.',
+  ),
+  'InvalidDestGroupId.Mismatch#vpc': entry(
+    'InvalidDestGroupId.Mismatch',
+    400,
+    'Specified security group and destination group are not in the same VPC.',
+  ),
+  'InvalidDestGroupId.Mismatch#nic': entry(
+    'InvalidDestGroupId.Mismatch',
+    403,
+    'NicType is required or NicType expects intranet.',
+  ),
+  AuthorizationLimitExceed: entry(
+    'AuthorizationLimitExceed',
+    403,
+    'The maximum number of authorization rules in the security group is exceeded.',
+  ),
+  'InvalidNetworkType.Mismatch': entry(
+    'InvalidNetworkType.Mismatch',
+    403,
+    'The specified SecurityGroup network type should be same with SourceGroup network type (vpc or classic).',
+  ),
+  'InvalidNetworkType.Conflict': entry(
+    'InvalidNetworkType.Conflict',
+    403,
+    'The specified SecurityGroup network type should be same with SourceGroup network type (vpc or classic).',
+  ),
+  'InvalidParamter.Conflict': entry(
+    'InvalidParamter.Conflict',
+    403,
+    'The specified SecurityGroupId should be different from the SourceGroupId.',
+  ),
+  'InvalidSecurityGroup.IsSame': entry(
+    'InvalidSecurityGroup.IsSame',
+    403,
+    'The authorized SecurityGroupId should be different from the DestGroupId.',
+  ),
+  'MissingParameter#source': entry(
+    'MissingParameter',
+    403,
+    'The input parameter "SourceGroupId" or "SourceCidrIp" cannot be both blank.',
+  ),
+  'MissingParameter#dest': entry(
+    'MissingParameter',
+    403,
+    'The input parameter "DestGroupId" or "DestCidrIp" cannot be both blank.',
+  ),
+  'MissingParameter.Dest': entry(
+    'MissingParameter.Dest',
+    400,
+    'Either DestCidrIp or DestGroupId must be specified.',
+  ),
+  VPCDisabled: entry('VPCDisabled', 400, "Can't use the SecurityGroup in VPC."),
+  'InvalidSecurityGroupDiscription.Malformed': entry(
+    'InvalidSecurityGroupDiscription.Malformed',
+    400,
+    'The specified security group rule description is not valid.',
+  ),
+  'InvalidSecurityGroup.InvalidNetworkType': entry(
+    'InvalidSecurityGroup.InvalidNetworkType',
+    400,
+    'The specified security group network type is not support this operation, please check the security group network types. For VPC security groups, ClassicLink must be enabled.',
+  ),
+  'InvalidParam.PortRange': entry(
+    'InvalidParam.PortRange',
+    400,
+    'Please specify the PortRange or SourcePortRange in integer, less than 65535, and separate the range with "/".',
+  ),
+  'InvalidParam.SourceIp': entry('InvalidParam.SourceIp', 400, '%s'),
+  'InvalidParam.DestIp': entry('InvalidParam.DestIp', 400, '%s'),
+  'InvalidParam.Ipv6DestCidrIp': entry('InvalidParam.Ipv6DestCidrIp', 400, '%s'),
+  'InvalidParam.Ipv6SourceCidrIp': entry('InvalidParam.Ipv6SourceCidrIp', 400, '%s'),
+  'InvalidParam.Ipv4ProtocolConflictWithIpv6Address': entry(
+    'InvalidParam.Ipv4ProtocolConflictWithIpv6Address',
+    400,
+    '%s',
+  ),
+  'InvalidParam.Ipv6ProtocolConflictWithIpv4Address': entry(
+    'InvalidParam.Ipv6ProtocolConflictWithIpv4Address',
+    400,
+    '%s',
+  ),
+  ILLEGAL_IPV6_CIDR: entry('ILLEGAL_IPV6_CIDR', 400, '%s'),
+  'InvalidPermission.Duplicate': entry(
+    'InvalidPermission.Duplicate',
+    400,
+    'The specified rule already exists.',
+  ),
+
+  // --- the actions around the seeds (issue: security groups and their rules)
+  'InvalidVpcId.NotFound': entry(
+    'InvalidVpcId.NotFound',
+    404,
+    'The specified VpcId does not exist.',
+  ),
+  'InvalidSecurityGroupName.Malformed': entry(
+    'InvalidSecurityGroupName.Malformed',
+    400,
+    'The specified parameter "SecurityGroupName" is not valid.',
+  ),
+  'InvalidDescription.Malformed': entry(
+    'InvalidDescription.Malformed',
+    400,
+    'The specified parameter "Description" is not valid.',
+  ),
+  'InvalidSecurityGroupType.ValueNotSupported': entry(
+    'InvalidSecurityGroupType.ValueNotSupported',
+    400,
+    'The specified SecurityGroupType is not supported; expected normal or enterprise.',
+  ),
+  'InvalidSecurityGroupType.NotSupportGroupAuth': entry(
+    'InvalidSecurityGroupType.NotSupportGroupAuth',
+    400,
+    'An enterprise security group does not support rules that reference security groups.',
+  ),
+  'Duplicate.TagKey': entry('Duplicate.TagKey', 400, 'The Tag.N.Key contain duplicate key.'),
+  'InvalidTagKey.Malformed': entry(
+    'InvalidTagKey.Malformed',
+    400,
+    'The specified Tag.n.Key is not valid.',
+  ),
+  'InvalidTagValue.Malformed': entry(
+    'InvalidTagValue.Malformed',
+    400,
+    'The specified Tag.n.Value is not valid.',
+  ),
+  'QuotaExceed.SecurityGroup': entry(
+    'QuotaExceed.SecurityGroup',
+    400,
+    'The maximum number of security groups in this region is exceeded.',
+  ),
+  DependencyViolation: entry(
+    'DependencyViolation',
+    403,
+    'There is other security group authorized to this security group or it is in use.',
+  ),
+  'InvalidInnerAccessPolicy.ValueNotSupported': entry(
+    'InvalidInnerAccessPolicy.ValueNotSupported',
+    400,
+    'The specified InnerAccessPolicy is not supported; expected Accept or Drop.',
+  ),
+  'InvalidSecurityGroupRule.RuleNotExist': entry(
+    'InvalidSecurityGroupRule.RuleNotExist',
+    400,
+    'The specified security group rule does not exist.',
+  ),
+  'InvalidParam.SecurityGroupRuleId': entry(
+    'InvalidParam.SecurityGroupRuleId',
+    400,
+    'The specified SecurityGroupRuleId is invalid or does not exist.',
+  ),
+  'InvalidSecurityGroupRule.KindChange': entry(
+    'InvalidParameter.Conflict',
+    400,
+    'A rule may not change the kind of its far end (CIDR, IPv6 CIDR or security group).',
+  ),
+  'InvalidNextToken.Malformed': entry(
+    'InvalidNextToken.Malformed',
+    400,
+    'The specified parameter "NextToken" is not valid.',
+  ),
+  'InvalidPageNumber.Malformed': entry(
+    'InvalidPageNumber.Malformed',
+    400,
+    'The specified parameter "PageNumber" is not valid.',
+  ),
+  'InvalidPageSize.Malformed': entry(
+    'InvalidPageSize.Malformed',
+    400,
+    'The specified parameter "PageSize" is not valid.',
+  ),
+  'InvalidCidrBlock.Malformed': entry(
+    'InvalidCidrBlock.Malformed',
+    400,
+    'Specified CIDR block is not valid.',
+  ),
+  'InvalidVpcName.Malformed': entry(
+    'InvalidVpcName.Malformed',
+    400,
+    'Specified VPC name is not valid.',
+  ),
+  'QuotaExceeded.Vpc': entry('QuotaExceeded.Vpc', 400, 'VPC quota exceeded.'),
+  'DependencyViolation.SecurityGroup': entry(
+    'DependencyViolation.SecurityGroup',
+    400,
+    'Specified VPC still has security groups.',
+  ),
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorKey = keyof typeof CATALOGUE;
+
+/** An error that will be rendered to the client as the documented envelope. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly key: ErrorKey;
+
+  constructor(key: ErrorKey, message: string) {
+    super(message);
+    const e: ErrorEntry = CATALOGUE[key];
+    this.key = key;
+    this.code = e.code;
+    this.status = e.status;
+  }
+}
+
+/** Builds the catalogued error `key`, filling its `%s` placeholders in order. */
+export function apiError(key: ErrorKey, ...args: (string | number)[]): ApiError {
+  let i = 0;
+  const message = CATALOGUE[key].message.replace(/%s/g, () => String(args[i++] ?? ''));
+  return new ApiError(key, message);
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}

@@ -1,0 +1,30 @@
+/** What an action handler can use: the store, the accounts, the settings. */
+import type { AccountDirectory } from '../domain/accounts.js';
+import type { Account } from '../domain/types.js';
+import type { ApiCall } from '../protocol/handler.js';
+import type { Store } from '../store/store.js';
+
+export interface Limits {
+  maxRulesPerGroup: number;
+  maxGroupsPerRegion: number;
+  duplicateRules: 'error' | 'ignore';
+}
+
+export interface Services {
+  store: Store;
+  accounts: AccountDirectory;
+  limits: Limits;
+  now(): number;
+}
+
+export type Call = ApiCall<Account>;
+
+export interface ActionDef {
+  /** API version (product) the action belongs to. */
+  version: string;
+  name: string;
+  run(svc: Services, call: Call): Promise<Record<string, unknown>>;
+}
+
+export const ECS = '2014-05-26';
+export const VPC = '2016-04-28';

@@ -1,0 +1,107 @@
+/** Typed access to an action's parameters, raising the catalogued errors. */
+
+import { findRegion } from '../domain/regions.js';
+import { apiError, type ErrorKey } from '../errors.js';
+
+export class Params {
+  constructor(
+    private readonly map: ReadonlyMap<string, string>,
+    /** Prefix of these params in the request, for error messages (`Permissions.2.`). */
+    readonly prefix = '',
+  ) {}
+
+  has(name: string): boolean {
+    return (this.map.get(name) ?? '') !== '';
+  }
+
+  /** The value, or undefined when absent or empty. */
+  opt(name: string): string | undefined {
+    const v = this.map.get(name);
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  req(name: string): string {
+    const v = this.opt(name);
+    if (v === undefined) throw apiError('MissingParameter', this.prefix + name);
+    return v;
+  }
+
+  /** RegionId: required, and one of the catalogue's regions. */
+  region(): string {
+    const id = this.req('RegionId');
+    if (!findRegion(id)) throw apiError('InvalidRegionId.NotFound');
+    return id;
+  }
+
+  /** An optional integer in [min, max]; anything else raises `err` (InvalidParameter by default). */
+  int(name: string, min: number, max: number, err?: ErrorKey): number | undefined {
+    const v = this.opt(name);
+    if (v === undefined) return undefined;
+    if (!/^-?\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw err ? apiError(err) : apiError('InvalidParameter', this.prefix + name);
+    }
+    return Number(v);
+  }
+
+  bool(name: string): boolean | undefined {
+    const v = this.opt(name);
+    if (v === undefined) return undefined;
+    if (/^true$/i.test(v)) return true;
+    if (/^false$/i.test(v)) return false;
+    throw apiError('InvalidParameter', this.prefix + name);
+  }
+
+  /** One of `values`, compared case-insensitively; returns the canonical spelling. */
+  oneOf<T extends string>(name: string, values: readonly T[], err: ErrorKey): T | undefined {
+    const v = this.opt(name);
+    if (v === undefined) return undefined;
+    const found = values.find((x) => x.toLowerCase() === v.toLowerCase());
+    if (!found) throw apiError(err, this.prefix + name);
+    return found;
+  }
+
+  /**
+   * Indexed groups `Name.N.*` (or `Name.N` values when `scalar`), ordered by N.
+   * N must be a positive integer; at most `max` of them.
+   */
+  indexed(name: string, max: number): Map<number, Params> {
+    const groups = new Map<number, Map<string, string>>();
+    const head = `${name}.`;
+    for (const [k, v] of this.map) {
+      if (!k.startsWith(head)) continue;
+      const rest = k.slice(head.length);
+      const dot = rest.indexOf('.');
+      const n = dot < 0 ? rest : rest.slice(0, dot);
+      if (!/^[1-9]\d{0,5}$/.test(n)) throw apiError('InvalidParameter', this.prefix + k);
+      const i = Number(n);
+      if (!groups.has(i)) groups.set(i, new Map());
+      groups.get(i)!.set(dot < 0 ? '' : rest.slice(dot + 1), v);
+    }
+    if (groups.size > max) throw apiError('InvalidParameter.TooMany', this.prefix + name, max);
+    return new Map(
+      [...groups.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([i, m]) => [i, new Params(m, `${this.prefix}${name}.${i}.`)]),
+    );
+  }
+
+  /** Values of `Name.N` (non-empty), ordered by N. */
+  list(name: string, max: number): string[] {
+    return [...this.indexed(name, max).values()]
+      .map((p) => p.opt(''))
+      .filter((v): v is string => v !== undefined);
+  }
+
+  /** Whether any parameter is named `Name` or starts with `Name.`. */
+  hasAny(names: readonly string[]): boolean {
+    for (const k of this.map.keys()) {
+      if (names.some((n) => k === n) && this.has(k)) return true;
+    }
+    return false;
+  }
+
+  /** The entries, for fingerprints. */
+  entries(): [string, string][] {
+    return [...this.map];
+  }
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/** The command line: `ecs-secgroup [serve] [options]`. */
+import { parseArgs } from 'node:util';
+import { type AppConfig, DEFAULTS, startApp } from './app.js';
+import { AccountsFileError } from './domain/accounts.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+
+const USAGE = `Usage: ecs-secgroup [serve] [options]
+
+Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP.
+
+Options:
+  --host HOST                  address to listen on (default ${DEFAULTS.host})
+  --port PORT                  port to listen on; 0 picks a free one (default ${DEFAULTS.port})
+  --data-dir DIR               where the SQLite database lives (default ${DEFAULTS.dataDir})
+  --accounts FILE              JSON accounts file; without it one account "default"
+                               with AccessKeyId "test" / AccessKeySecret "test" exists
+  --log-level LEVEL            error | warn | info | debug (default info)
+  --max-rules-per-group N      ingress + egress rules per group (default ${DEFAULTS.limits.maxRulesPerGroup})
+  --max-groups-per-region N    security groups per account and region (default ${DEFAULTS.limits.maxGroupsPerRegion})
+  --duplicate-rules MODE       error (InvalidPermission.Duplicate) | ignore (default error)
+  -h, --help                   show this help
+`;
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, v: string | undefined, fallback: number, min = 1): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > 65535 * 1000) {
+    throw new UsageError(`--${name} expects an integer >= ${min}, got "${v}"`);
+  }
+  return Number(v);
+}
+
+export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: LogLevel } | null {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      accounts: { type: 'string' },
+      'log-level': { type: 'string' },
+      'max-rules-per-group': { type: 'string' },
+      'max-groups-per-region': { type: 'string' },
+      'duplicate-rules': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return null;
+  if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'serve')) {
+    throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+  }
+  const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(`--log-level expects one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const dup = values['duplicate-rules'] ?? 'error';
+  if (dup !== 'error' && dup !== 'ignore') {
+    throw new UsageError('--duplicate-rules expects error or ignore');
+  }
+  const port = positiveInt('port', values.port, DEFAULTS.port, 0);
+  if (port > 65535) throw new UsageError('--port expects 0-65535');
+  return {
+    logLevel,
+    config: {
+      ...DEFAULTS,
+      host: values.host ?? DEFAULTS.host,
+      port,
+      dataDir: values['data-dir'] ?? DEFAULTS.dataDir,
+      accountsFile: values.accounts,
+      limits: {
+        maxRulesPerGroup: positiveInt(
+          'max-rules-per-group',
+          values['max-rules-per-group'],
+          DEFAULTS.limits.maxRulesPerGroup,
+        ),
+        maxGroupsPerRegion: positiveInt(
+          'max-groups-per-region',
+          values['max-groups-per-region'],
+          DEFAULTS.limits.maxGroupsPerRegion,
+        ),
+        duplicateRules: dup,
+      },
+    },
+  };
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const parsed = parseServeArgs(argv);
+  if (!parsed) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const log = createLogger(parsed.logLevel);
+  const app = await startApp(parsed.config, log);
+  const keys = app.usesDefaultAccount
+    ? ', default account AccessKeyId=test AccessKeySecret=test'
+    : `, ${app.accounts.accounts.length} account(s) from ${parsed.config.accountsFile}`;
+  process.stdout.write(
+    `ecs-secgroup listening on ${app.url} (data dir ${parsed.config.dataDir}${keys})\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received, closing`);
+    app.close().then(
+      () => process.exit(0),
+      (e) => {
+        log.error('error while closing', e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await serve(argv);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof AccountsFileError || isParseArgsError(e)) {
+      process.stderr.write(`ecs-secgroup: ${(e as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      process.stderr.write(`ecs-secgroup: cannot listen: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+function isParseArgsError(e: unknown): boolean {
+  return (
+    typeof (e as { code?: unknown }).code === 'string' &&
+    String((e as { code: string }).code).startsWith('ERR_PARSE_ARGS')
+  );
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,95 @@
+/** The RPC pipeline: authenticate, claim the nonce, dispatch, render. */
+import { randomUUID } from 'node:crypto';
+import { apiError, isApiError } from '../errors.js';
+import { authenticate, type Credential, guessFormat, type RawRequest } from './authenticate.js';
+import type { NonceCache } from './nonce.js';
+import { type Format, type Rendered, renderError, renderSuccess } from './render.js';
+
+export interface ApiCall<P> {
+  action: string;
+  version: string;
+  requestId: string;
+  accessKeyId: string;
+  principal: P;
+  params: ReadonlyMap<string, string>;
+}
+
+/**
+ * An action's result: the response body without `RequestId`, or — for a replayed
+ * idempotent call — with the `RequestId` of the first response, which is then kept.
+ */
+export type ActionResult = Record<string, unknown>;
+export type ActionHandler<P> = (call: ApiCall<P>) => Promise<ActionResult>;
+
+export interface ActionTable<P> {
+  /** Whether `version` is an API version served here. */
+  hasVersion(version: string): boolean;
+  lookup(version: string, action: string): ActionHandler<P> | undefined;
+}
+
+export interface ProtocolOptions<P> {
+  credentials(accessKeyId: string): Credential<P> | undefined;
+  nonces: NonceCache;
+  actions: ActionTable<P>;
+  hostId: string;
+  skewMs?: number;
+  now?: () => number;
+  /** Called with every error that is not a catalogued ApiError (rendered as InternalError). */
+  onInternalError?(err: unknown, action: string | undefined): void;
+}
+
+const FIFTEEN_MINUTES = 15 * 60 * 1000;
+
+export function newRequestId(): string {
+  return randomUUID().toUpperCase();
+}
+
+export function createProtocol<P>(opts: ProtocolOptions<P>) {
+  const skewMs = opts.skewMs ?? FIFTEEN_MINUTES;
+  const now = opts.now ?? Date.now;
+  const checkAction = (version: string, action: string) => {
+    if (!opts.actions.hasVersion(version)) throw apiError('InvalidVersion');
+    if (!opts.actions.lookup(version, action)) throw apiError('InvalidAction.NotFound');
+  };
+
+  return async function handle(req: RawRequest): Promise<Rendered> {
+    const requestId = newRequestId();
+    let format: Format = guessFormat(req);
+    let action: string | undefined;
+    try {
+      const nowMs = now();
+      const call = authenticate(req, {
+        credentials: opts.credentials,
+        checkAction,
+        skewMs,
+        nowMs,
+      });
+      format = call.format;
+      action = call.action;
+      const fresh = await opts.nonces.claim(`${call.accessKeyId}\n${call.nonce}`, nowMs);
+      if (!fresh) throw apiError('SignatureNonceUsed');
+      const run = opts.actions.lookup(call.version, call.action)!;
+      const result = await run({
+        action: call.action,
+        version: call.version,
+        requestId,
+        accessKeyId: call.accessKeyId,
+        principal: call.principal,
+        params: call.params,
+      });
+      const { RequestId, ...body } = result;
+      return renderSuccess(
+        call.action,
+        typeof RequestId === 'string' ? RequestId : requestId,
+        body,
+        format,
+      );
+    } catch (err) {
+      if (isApiError(err)) return renderError(err, requestId, opts.hostId, format);
+      opts.onInternalError?.(err, action);
+      return renderError(apiError('InternalError'), requestId, opts.hostId, format);
+    }
+  };
+}
+
+export type Protocol = ReturnType<typeof createProtocol>;

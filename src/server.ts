@@ -1,0 +1,120 @@
+/** HTTP transport: `/health`, body limits, and everything else handed to the RPC protocol. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiError } from './errors.js';
+import type { RawRequest } from './protocol/authenticate.js';
+import { guessFormat } from './protocol/authenticate.js';
+import { newRequestId } from './protocol/handler.js';
+import { type Rendered, renderError } from './protocol/render.js';
+
+export interface HttpOptions {
+  handle(req: RawRequest): Promise<Rendered>;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  hostId: string;
+  ready(): boolean;
+}
+
+function send(res: ServerResponse, r: Rendered, close = false): void {
+  const headers: Record<string, string | number> = {
+    'content-type': r.contentType,
+    'content-length': Buffer.byteLength(r.body),
+  };
+  if (close) headers.connection = 'close';
+  res.writeHead(r.status, headers);
+  res.end(r.body);
+}
+
+function tooLarge(req: IncomingMessage, opts: HttpOptions, res: ServerResponse): void {
+  const raw = { method: req.method ?? '', path: '', rawQuery: '', headers: req.headers };
+  const q = (req.url ?? '').indexOf('?');
+  raw.rawQuery = q < 0 ? '' : (req.url ?? '').slice(q + 1);
+  const format = guessFormat({ ...raw, body: Buffer.alloc(0) });
+  send(
+    res,
+    renderError(apiError('RequestTooLarge', opts.bodyLimit), newRequestId(), opts.hostId, format),
+    true,
+  );
+  req.resume(); // drain without buffering
+}
+
+export function createHttpServer(opts: HttpOptions): Server {
+  return createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === '/health' && req.method === 'GET') {
+      const ok = opts.ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      const format = guessFormat({
+        method: req.method ?? '',
+        path,
+        rawQuery: q < 0 ? '' : url.slice(q + 1),
+        headers: req.headers,
+        body: Buffer.alloc(0),
+      });
+      send(
+        res,
+        renderError(apiError('UnsupportedHTTPMethod'), newRequestId(), opts.hostId, format),
+      );
+      req.resume();
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > opts.bodyLimit) return tooLarge(req, opts, res);
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let aborted = false;
+    req.on('data', (chunk: Buffer) => {
+      if (aborted) return;
+      size += chunk.length;
+      if (size > opts.bodyLimit) {
+        aborted = true;
+        chunks.length = 0;
+        tooLarge(req, opts, res);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (aborted) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      opts
+        .handle({
+          method: req.method ?? 'GET',
+          path,
+          rawQuery: q < 0 ? '' : url.slice(q + 1),
+          headers: req.headers,
+          body,
+        })
+        .then(
+          (r) => send(res, r),
+          () =>
+            send(res, renderError(apiError('InternalError'), newRequestId(), opts.hostId, 'json')),
+        );
+    });
+  });
+}
+
+export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * Versioned schema migrations, shared by both SQL stores. `{{serial}}` becomes the
+ * dialect's auto-increment primary key and `{{bigint}}` its 64-bit integer type.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'security groups, rules, vpcs, client tokens',
+    statements: [
+      `CREATE TABLE security_groups (
+        seq {{serial}},
+        id TEXT NOT NULL UNIQUE,
+        owner_uid TEXT NOT NULL,
+        region_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        vpc_id TEXT,
+        type TEXT NOT NULL,
+        inner_access_policy TEXT NOT NULL,
+        resource_group_id TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        creation_time TEXT NOT NULL)`,
+      'CREATE INDEX security_groups_owner ON security_groups (owner_uid, region_id)',
+      'CREATE INDEX security_groups_vpc ON security_groups (vpc_id)',
+      `CREATE TABLE rules (
+        seq {{serial}},
+        id TEXT NOT NULL UNIQUE,
+        group_id TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        port_from INTEGER NOT NULL,
+        port_to INTEGER NOT NULL,
+        sport_from INTEGER,
+        sport_to INTEGER,
+        nic_type TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        peer_cidr TEXT,
+        peer_ipv6_cidr TEXT,
+        peer_group_id TEXT,
+        peer_group_owner TEXT,
+        local_cidr TEXT,
+        local_ipv6_cidr TEXT,
+        description TEXT NOT NULL,
+        create_time TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        UNIQUE (group_id, identity))`,
+      'CREATE INDEX rules_peer_group ON rules (peer_group_id)',
+      `CREATE TABLE vpcs (
+        seq {{serial}},
+        id TEXT NOT NULL UNIQUE,
+        owner_uid TEXT NOT NULL,
+        region_id TEXT NOT NULL,
+        cidr_block TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        creation_time TEXT NOT NULL)`,
+      `CREATE TABLE client_tokens (
+        owner_uid TEXT NOT NULL,
+        token TEXT NOT NULL,
+        action TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        response TEXT NOT NULL,
+        expires_at {{bigint}} NOT NULL,
+        PRIMARY KEY (owner_uid, token))`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'vswitches and network interfaces',
+    statements: [
+      `CREATE TABLE vswitches (
+        seq {{serial}},
+        id TEXT NOT NULL UNIQUE,
+        owner_uid TEXT NOT NULL,
+        region_id TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        zone_id TEXT NOT NULL,
+        cidr_block TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        creation_time TEXT NOT NULL)`,
+      'CREATE INDEX vswitches_vpc ON vswitches (vpc_id)',
+      `CREATE TABLE network_interfaces (
+        seq {{serial}},
+        id TEXT NOT NULL UNIQUE,
+        owner_uid TEXT NOT NULL,
+        region_id TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        vswitch_id TEXT NOT NULL,
+        zone_id TEXT NOT NULL,
+        primary_ip TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        group_ids TEXT NOT NULL,
+        creation_time TEXT NOT NULL,
+        UNIQUE (vswitch_id, primary_ip))`,
+      `CREATE TABLE interface_groups (
+        interface_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        PRIMARY KEY (interface_id, group_id))`,
+      'CREATE INDEX interface_groups_group ON interface_groups (group_id)',
+    ],
+  },
+];
+
+export function renderMigration(sql: string, dialect: 'sqlite' | 'postgres'): string {
+  return dialect === 'sqlite'
+    ? sql
+        .replaceAll('{{serial}}', 'INTEGER PRIMARY KEY AUTOINCREMENT')
+        .replaceAll('{{bigint}}', 'INTEGER')
+    : sql.replaceAll('{{serial}}', 'BIGSERIAL PRIMARY KEY').replaceAll('{{bigint}}', 'BIGINT');
+}

@@ -1,0 +1,446 @@
+/**
+ * The Tx implementation shared by both SQL stores: portable SQL with `?`
+ * placeholders over a small executor; dialect differences stay in the executor.
+ */
+import type {
+  NetworkInterface,
+  PortRange,
+  Rule,
+  SecurityGroup,
+  Vpc,
+  VSwitch,
+} from '../domain/types.js';
+import {
+  type Change,
+  DuplicateRuleError,
+  type IdempotencyRecord,
+  type NewRule,
+  type Tx,
+} from './store.js';
+
+export type Row = Record<string, unknown>;
+
+export interface Executor {
+  all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<void>;
+  /** Inserts and returns the generated `seq`. */
+  insertReturningSeq(sql: string, params: readonly unknown[]): Promise<number>;
+  /** Serialises transactions that use the same key until commit (no-op where writes are serial). */
+  lock(key: string): Promise<void>;
+  /** Appended to a SELECT to lock the rows it reads. */
+  readonly forUpdate: string;
+  isUniqueViolation(err: unknown): boolean;
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function toGroup(r: Row): SecurityGroup {
+  return {
+    id: str(r.id),
+    ownerUid: str(r.owner_uid),
+    regionId: str(r.region_id),
+    name: str(r.name),
+    description: str(r.description),
+    vpcId: optStr(r.vpc_id),
+    type: str(r.type) as SecurityGroup['type'],
+    innerAccessPolicy: str(r.inner_access_policy) as SecurityGroup['innerAccessPolicy'],
+    resourceGroupId: str(r.resource_group_id),
+    tags: JSON.parse(str(r.tags) || '[]'),
+    creationTime: str(r.creation_time),
+  };
+}
+
+function range(from: unknown, to: unknown): PortRange | null {
+  return from === null || from === undefined ? null : { from: Number(from), to: Number(to) };
+}
+
+function toRule(r: Row): Rule {
+  const peerGroupId = optStr(r.peer_group_id);
+  return {
+    id: str(r.id),
+    seq: Number(r.seq),
+    securityGroupId: str(r.group_id),
+    direction: str(r.direction) as Rule['direction'],
+    protocol: str(r.protocol) as Rule['protocol'],
+    portRange: range(r.port_from, r.port_to)!,
+    sourcePortRange: range(r.sport_from, r.sport_to),
+    nicType: str(r.nic_type) as Rule['nicType'],
+    policy: str(r.policy) as Rule['policy'],
+    priority: Number(r.priority),
+    peerCidr: optStr(r.peer_cidr),
+    peerIpv6Cidr: optStr(r.peer_ipv6_cidr),
+    peerGroup: peerGroupId ? { groupId: peerGroupId, ownerUid: str(r.peer_group_owner) } : null,
+    localCidr: optStr(r.local_cidr),
+    localIpv6Cidr: optStr(r.local_ipv6_cidr),
+    description: str(r.description),
+    createTime: str(r.create_time),
+  };
+}
+
+function ruleColumns(r: NewRule, identity: string): unknown[] {
+  return [
+    r.securityGroupId,
+    r.direction,
+    r.protocol,
+    r.portRange.from,
+    r.portRange.to,
+    r.sourcePortRange?.from ?? null,
+    r.sourcePortRange?.to ?? null,
+    r.nicType,
+    r.policy,
+    r.priority,
+    r.peerCidr,
+    r.peerIpv6Cidr,
+    r.peerGroup?.groupId ?? null,
+    r.peerGroup?.ownerUid ?? null,
+    r.localCidr,
+    r.localIpv6Cidr,
+    r.description,
+    r.createTime,
+    identity,
+  ];
+}
+
+const RULE_COLS =
+  'group_id, direction, protocol, port_from, port_to, sport_from, sport_to, nic_type, policy, priority, ' +
+  'peer_cidr, peer_ipv6_cidr, peer_group_id, peer_group_owner, local_cidr, local_ipv6_cidr, ' +
+  'description, create_time, identity';
+
+function toVpc(r: Row): Vpc {
+  return {
+    id: str(r.id),
+    ownerUid: str(r.owner_uid),
+    regionId: str(r.region_id),
+    cidrBlock: str(r.cidr_block),
+    name: str(r.name),
+    description: str(r.description),
+    creationTime: str(r.creation_time),
+  };
+}
+
+function toVSwitch(r: Row): VSwitch {
+  return { ...toVpc(r), vpcId: str(r.vpc_id), zoneId: str(r.zone_id) };
+}
+
+function toInterface(r: Row): NetworkInterface {
+  return {
+    id: str(r.id),
+    ownerUid: str(r.owner_uid),
+    regionId: str(r.region_id),
+    vpcId: str(r.vpc_id),
+    vSwitchId: str(r.vswitch_id),
+    zoneId: str(r.zone_id),
+    primaryIpAddress: str(r.primary_ip),
+    name: str(r.name),
+    description: str(r.description),
+    securityGroupIds: JSON.parse(str(r.group_ids) || '[]'),
+    creationTime: str(r.creation_time),
+  };
+}
+
+export class SqlTx implements Tx {
+  /** What this transaction changed, for subscribers after commit. */
+  readonly changes: Change[] = [];
+
+  constructor(private readonly db: Executor) {}
+
+  private async one<T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
+    const rows = await this.db.all(sql, params);
+    return rows[0] === undefined ? undefined : map(rows[0]);
+  }
+
+  private async count(sql: string, params: unknown[]): Promise<number> {
+    const rows = await this.db.all(sql, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  // --- groups
+  async insertGroup(g: SecurityGroup): Promise<void> {
+    await this.db.run(
+      'INSERT INTO security_groups (id, owner_uid, region_id, name, description, vpc_id, type, ' +
+        'inner_access_policy, resource_group_id, tags, creation_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+      [
+        g.id,
+        g.ownerUid,
+        g.regionId,
+        g.name,
+        g.description,
+        g.vpcId,
+        g.type,
+        g.innerAccessPolicy,
+        g.resourceGroupId,
+        JSON.stringify(g.tags),
+        g.creationTime,
+      ],
+    );
+    this.changes.push({ kind: 'group', id: g.id, group: g });
+  }
+  getGroup(id: string) {
+    return this.one('SELECT * FROM security_groups WHERE id = ?', [id], toGroup);
+  }
+  lockGroup(id: string) {
+    return this.one(
+      `SELECT * FROM security_groups WHERE id = ?${this.db.forUpdate}`,
+      [id],
+      toGroup,
+    );
+  }
+  async updateGroup(g: SecurityGroup): Promise<void> {
+    await this.db.run(
+      'UPDATE security_groups SET name = ?, description = ?, inner_access_policy = ?, tags = ? WHERE id = ?',
+      [g.name, g.description, g.innerAccessPolicy, JSON.stringify(g.tags), g.id],
+    );
+    this.changes.push({ kind: 'group', id: g.id, group: g });
+  }
+  async deleteGroup(id: string): Promise<void> {
+    for (const r of await this.listRules(id)) {
+      this.changes.push({ kind: 'rule', id: r.id, rule: null });
+    }
+    await this.db.run('DELETE FROM rules WHERE group_id = ?', [id]);
+    await this.db.run('DELETE FROM security_groups WHERE id = ?', [id]);
+    this.changes.push({ kind: 'group', id, group: null });
+  }
+  async listGroups(ownerUid: string, regionId: string): Promise<SecurityGroup[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM security_groups WHERE owner_uid = ? AND region_id = ? ORDER BY seq',
+      [ownerUid, regionId],
+    );
+    return rows.map(toGroup);
+  }
+  async lockGroupQuota(ownerUid: string, regionId: string): Promise<number> {
+    await this.db.lock(`group-quota:${ownerUid}:${regionId}`);
+    return this.count(
+      'SELECT COUNT(*) AS n FROM security_groups WHERE owner_uid = ? AND region_id = ?',
+      [ownerUid, regionId],
+    );
+  }
+
+  // --- rules
+  async insertRule(r: NewRule, identity: string): Promise<Rule> {
+    let seq: number;
+    try {
+      seq = await this.db.insertReturningSeq(
+        `INSERT INTO rules (id, ${RULE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        [r.id, ...ruleColumns(r, identity)],
+      );
+    } catch (e) {
+      if (this.db.isUniqueViolation(e)) throw new DuplicateRuleError(identity);
+      throw e;
+    }
+    const rule: Rule = { ...r, seq };
+    this.changes.push({ kind: 'rule', id: rule.id, rule });
+    return rule;
+  }
+  async updateRule(r: Rule, identity: string): Promise<void> {
+    const cols = RULE_COLS.split(', ')
+      .map((c) => `${c} = ?`)
+      .join(', ');
+    try {
+      await this.db.run(`UPDATE rules SET ${cols} WHERE id = ?`, [
+        ...ruleColumns(r, identity),
+        r.id,
+      ]);
+    } catch (e) {
+      if (this.db.isUniqueViolation(e)) throw new DuplicateRuleError(identity);
+      throw e;
+    }
+    this.changes.push({ kind: 'rule', id: r.id, rule: r });
+  }
+  async deleteRule(id: string): Promise<void> {
+    await this.db.run('DELETE FROM rules WHERE id = ?', [id]);
+    this.changes.push({ kind: 'rule', id, rule: null });
+  }
+  getRule(id: string) {
+    return this.one('SELECT * FROM rules WHERE id = ?', [id], toRule);
+  }
+  async listRules(groupId: string): Promise<Rule[]> {
+    return (
+      await this.db.all('SELECT * FROM rules WHERE group_id = ? ORDER BY seq', [groupId])
+    ).map(toRule);
+  }
+  countRules(groupId: string) {
+    return this.count('SELECT COUNT(*) AS n FROM rules WHERE group_id = ?', [groupId]);
+  }
+  findRuleByIdentity(groupId: string, identity: string) {
+    return this.one(
+      'SELECT * FROM rules WHERE group_id = ? AND identity = ?',
+      [groupId, identity],
+      toRule,
+    );
+  }
+  async listRulesReferencing(groupId: string): Promise<Rule[]> {
+    return (
+      await this.db.all('SELECT * FROM rules WHERE peer_group_id = ? ORDER BY seq', [groupId])
+    ).map(toRule);
+  }
+
+  // --- VPCs
+  async insertVpc(v: Vpc): Promise<void> {
+    await this.db.run(
+      'INSERT INTO vpcs (id, owner_uid, region_id, cidr_block, name, description, creation_time) ' +
+        'VALUES (?,?,?,?,?,?,?)',
+      [v.id, v.ownerUid, v.regionId, v.cidrBlock, v.name, v.description, v.creationTime],
+    );
+  }
+  getVpc(id: string) {
+    return this.one('SELECT * FROM vpcs WHERE id = ?', [id], toVpc);
+  }
+  async listVpcs(ownerUid: string, regionId: string): Promise<Vpc[]> {
+    return (
+      await this.db.all('SELECT * FROM vpcs WHERE owner_uid = ? AND region_id = ? ORDER BY seq', [
+        ownerUid,
+        regionId,
+      ])
+    ).map(toVpc);
+  }
+  async deleteVpc(id: string): Promise<void> {
+    await this.db.run('DELETE FROM vpcs WHERE id = ?', [id]);
+  }
+  countGroupsInVpc(vpcId: string) {
+    return this.count('SELECT COUNT(*) AS n FROM security_groups WHERE vpc_id = ?', [vpcId]);
+  }
+
+  // --- vSwitches and interfaces
+  async insertVSwitch(v: VSwitch): Promise<void> {
+    await this.db.run(
+      'INSERT INTO vswitches (id, owner_uid, region_id, vpc_id, zone_id, cidr_block, name, description, ' +
+        'creation_time) VALUES (?,?,?,?,?,?,?,?,?)',
+      [
+        v.id,
+        v.ownerUid,
+        v.regionId,
+        v.vpcId,
+        v.zoneId,
+        v.cidrBlock,
+        v.name,
+        v.description,
+        v.creationTime,
+      ],
+    );
+  }
+  getVSwitch(id: string) {
+    return this.one('SELECT * FROM vswitches WHERE id = ?', [id], toVSwitch);
+  }
+  async listVSwitches(vpcId: string): Promise<VSwitch[]> {
+    return (
+      await this.db.all('SELECT * FROM vswitches WHERE vpc_id = ? ORDER BY seq', [vpcId])
+    ).map(toVSwitch);
+  }
+  async listVSwitchesOf(ownerUid: string, regionId: string): Promise<VSwitch[]> {
+    return (
+      await this.db.all(
+        'SELECT * FROM vswitches WHERE owner_uid = ? AND region_id = ? ORDER BY seq',
+        [ownerUid, regionId],
+      )
+    ).map(toVSwitch);
+  }
+  async deleteVSwitch(id: string): Promise<void> {
+    await this.db.run('DELETE FROM vswitches WHERE id = ?', [id]);
+  }
+  async insertInterface(e: NetworkInterface): Promise<void> {
+    await this.db.run(
+      'INSERT INTO network_interfaces (id, owner_uid, region_id, vpc_id, vswitch_id, zone_id, primary_ip, ' +
+        'name, description, group_ids, creation_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+      [
+        e.id,
+        e.ownerUid,
+        e.regionId,
+        e.vpcId,
+        e.vSwitchId,
+        e.zoneId,
+        e.primaryIpAddress,
+        e.name,
+        e.description,
+        JSON.stringify(e.securityGroupIds),
+        e.creationTime,
+      ],
+    );
+    await this.setMemberships(e);
+    this.changes.push({ kind: 'interface', id: e.id, eni: e });
+  }
+  private async setMemberships(e: NetworkInterface): Promise<void> {
+    await this.db.run('DELETE FROM interface_groups WHERE interface_id = ?', [e.id]);
+    for (const g of e.securityGroupIds) {
+      await this.db.run('INSERT INTO interface_groups (interface_id, group_id) VALUES (?, ?)', [
+        e.id,
+        g,
+      ]);
+    }
+  }
+  getInterface(id: string) {
+    return this.one('SELECT * FROM network_interfaces WHERE id = ?', [id], toInterface);
+  }
+  async updateInterface(e: NetworkInterface): Promise<void> {
+    await this.db.run(
+      'UPDATE network_interfaces SET name = ?, description = ?, group_ids = ? WHERE id = ?',
+      [e.name, e.description, JSON.stringify(e.securityGroupIds), e.id],
+    );
+    await this.setMemberships(e);
+    this.changes.push({ kind: 'interface', id: e.id, eni: e });
+  }
+  async deleteInterface(id: string): Promise<void> {
+    await this.db.run('DELETE FROM interface_groups WHERE interface_id = ?', [id]);
+    await this.db.run('DELETE FROM network_interfaces WHERE id = ?', [id]);
+    this.changes.push({ kind: 'interface', id, eni: null });
+  }
+  async listInterfacesOf(ownerUid: string, regionId: string): Promise<NetworkInterface[]> {
+    return (
+      await this.db.all(
+        'SELECT * FROM network_interfaces WHERE owner_uid = ? AND region_id = ? ORDER BY seq',
+        [ownerUid, regionId],
+      )
+    ).map(toInterface);
+  }
+  async listInterfacesInVSwitch(vSwitchId: string): Promise<NetworkInterface[]> {
+    return (
+      await this.db.all('SELECT * FROM network_interfaces WHERE vswitch_id = ? ORDER BY seq', [
+        vSwitchId,
+      ])
+    ).map(toInterface);
+  }
+  countInterfacesInGroup(groupId: string) {
+    return this.count('SELECT COUNT(*) AS n FROM interface_groups WHERE group_id = ?', [groupId]);
+  }
+
+  // --- idempotency
+  async getIdempotency(
+    ownerUid: string,
+    token: string,
+    nowMs: number,
+  ): Promise<IdempotencyRecord | undefined> {
+    return this.one(
+      'SELECT action, fingerprint, response FROM client_tokens WHERE owner_uid = ? AND token = ? AND expires_at > ?',
+      [ownerUid, token, nowMs],
+      (r) => ({
+        action: str(r.action),
+        fingerprint: str(r.fingerprint),
+        response: str(r.response),
+      }),
+    );
+  }
+  async putIdempotency(
+    ownerUid: string,
+    token: string,
+    rec: IdempotencyRecord,
+    expiresAtMs: number,
+  ): Promise<void> {
+    await this.db.run('DELETE FROM client_tokens WHERE owner_uid = ? AND token = ?', [
+      ownerUid,
+      token,
+    ]);
+    await this.db.run(
+      'INSERT INTO client_tokens (owner_uid, token, action, fingerprint, response, expires_at) VALUES (?,?,?,?,?,?)',
+      [ownerUid, token, rec.action, rec.fingerprint, rec.response, expiresAtMs],
+    );
+  }
+}
+
+export async function loadSnapshot(db: Executor) {
+  const groups = (await db.all('SELECT * FROM security_groups ORDER BY seq')).map(toGroup);
+  const rules = (await db.all('SELECT * FROM rules ORDER BY seq')).map(toRule);
+  const interfaces = (await db.all('SELECT * FROM network_interfaces ORDER BY seq')).map(
+    toInterface,
+  );
+  return { groups, rules, interfaces };
+}

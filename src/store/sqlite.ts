@@ -1,0 +1,177 @@
+/**
+ * The embedded store: one SQLite file in WAL mode with synchronous=FULL.
+ *
+ * better-sqlite3 is synchronous, and a durable commit costs an fsync, so the
+ * store does group commit: transactions queue up, and each batch runs them one
+ * after another, each inside its own SAVEPOINT, in one BEGIN…COMMIT. A failing
+ * transaction rolls back to its savepoint alone. Results are handed out only
+ * after the batch's COMMIT has returned, so nothing is acknowledged before it
+ * is on disk. Transaction functions must await only the Tx they are given.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { apiError } from '../errors.js';
+import { MIGRATIONS, renderMigration } from './migrations.js';
+import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
+import type { Change, Store, Tx } from './store.js';
+
+interface Job {
+  fn(tx: Tx): Promise<unknown>;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+const MAX_BATCH = 256;
+
+class SqliteExecutor implements Executor {
+  private readonly statements = new Map<string, Database.Statement>();
+  readonly forUpdate = '';
+
+  constructor(private readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+  all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return Promise.resolve(this.prepare(sql).all(...params) as Row[]);
+  }
+  run(sql: string, params: readonly unknown[] = []): Promise<void> {
+    this.prepare(sql).run(...params);
+    return Promise.resolve();
+  }
+  insertReturningSeq(sql: string, params: readonly unknown[]): Promise<number> {
+    return Promise.resolve(Number(this.prepare(sql).run(...params).lastInsertRowid));
+  }
+  lock(): Promise<void> {
+    return Promise.resolve(); // the batch holds SQLite's write lock already
+  }
+  isUniqueViolation(err: unknown): boolean {
+    const code = (err as { code?: string }).code ?? '';
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly exec: SqliteExecutor;
+  private readonly listeners: ((c: readonly Change[]) => void)[] = [];
+  private queue: Job[] = [];
+  private draining: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {
+    this.exec = new SqliteExecutor(db);
+  }
+
+  static open(dataDir: string): SqliteStore {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'ecs-secgroup.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    const store = new SqliteStore(db, file);
+    store.migrate();
+    return store;
+  }
+
+  /** Applies pending migrations, each in its own transaction, recording it. */
+  migrate(): number[] {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    const done = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    );
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      this.db.transaction(() => {
+        for (const s of m.statements) this.db.exec(renderMigration(s, 'sqlite'));
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, new Date().toISOString());
+      })();
+      applied.push(m.version);
+    }
+    return applied;
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn);
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn);
+  }
+
+  snapshot() {
+    return this.enqueue(() => loadSnapshot(this.exec));
+  }
+
+  subscribe(listener: (changes: readonly Change[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.draining) await this.draining;
+    if (this.db.open) this.db.close();
+  }
+
+  private enqueue<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(apiError('ServiceUnavailable'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = this.drain().finally(() => {
+          this.draining = null;
+        });
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Let the requests that arrived together queue up before the first batch starts.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      const outcomes: { job: Job; ok: boolean; value: unknown; changes: Change[] }[] = [];
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const job of batch) {
+        this.db.exec('SAVEPOINT job');
+        const tx = new SqlTx(this.exec);
+        try {
+          const value = await job.fn(tx);
+          this.db.exec('RELEASE job');
+          outcomes.push({ job, ok: true, value, changes: tx.changes });
+        } catch (err) {
+          this.db.exec('ROLLBACK TO job');
+          this.db.exec('RELEASE job');
+          outcomes.push({ job, ok: false, value: err, changes: [] });
+        }
+      }
+      try {
+        this.db.exec('COMMIT');
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        for (const o of outcomes) o.job.reject(o.ok ? err : o.value);
+        continue;
+      }
+      const changes = outcomes.flatMap((o) => o.changes);
+      if (changes.length > 0) for (const l of this.listeners) l(changes);
+      for (const o of outcomes) (o.ok ? o.job.resolve : o.job.reject)(o.value);
+    }
+  }
+}

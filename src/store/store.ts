@@ -1,0 +1,92 @@
+/** The storage interface the domain works against; SQLite and PostgreSQL implement it. */
+import type { NetworkInterface, Rule, SecurityGroup, Vpc, VSwitch } from '../domain/types.js';
+
+/** A committed change, published to subscribers (the engine, other nodes) after commit. */
+export type Change =
+  | { kind: 'group'; id: string; group: SecurityGroup | null }
+  | { kind: 'rule'; id: string; rule: Rule | null }
+  | { kind: 'interface'; id: string; eni: NetworkInterface | null };
+
+export interface IdempotencyRecord {
+  action: string;
+  fingerprint: string;
+  response: string;
+}
+
+/** A new rule as the domain builds it; the store assigns `seq`. */
+export type NewRule = Omit<Rule, 'seq'>;
+
+/** Raised by `insertRule`/`updateRule` when the group already holds a rule of that identity. */
+export class DuplicateRuleError extends Error {}
+
+/** One transaction's view of the data. All mutations of one API call go through one Tx. */
+export interface Tx {
+  // security groups
+  insertGroup(g: SecurityGroup): Promise<void>;
+  getGroup(id: string): Promise<SecurityGroup | undefined>;
+  /** Reads the group and locks it against concurrent rule changes until commit. */
+  lockGroup(id: string): Promise<SecurityGroup | undefined>;
+  updateGroup(g: SecurityGroup): Promise<void>;
+  deleteGroup(id: string): Promise<void>;
+  listGroups(ownerUid: string, regionId: string): Promise<SecurityGroup[]>;
+  /** Locks the (owner, region) group quota until commit and returns the group count. */
+  lockGroupQuota(ownerUid: string, regionId: string): Promise<number>;
+
+  // rules
+  insertRule(r: NewRule, identity: string): Promise<Rule>;
+  updateRule(r: Rule, identity: string): Promise<void>;
+  deleteRule(id: string): Promise<void>;
+  getRule(id: string): Promise<Rule | undefined>;
+  listRules(groupId: string): Promise<Rule[]>;
+  countRules(groupId: string): Promise<number>;
+  findRuleByIdentity(groupId: string, identity: string): Promise<Rule | undefined>;
+  /** Rules of other groups that name `groupId` as their far end. */
+  listRulesReferencing(groupId: string): Promise<Rule[]>;
+
+  // VPCs
+  insertVpc(v: Vpc): Promise<void>;
+  getVpc(id: string): Promise<Vpc | undefined>;
+  listVpcs(ownerUid: string, regionId: string): Promise<Vpc[]>;
+  deleteVpc(id: string): Promise<void>;
+  countGroupsInVpc(vpcId: string): Promise<number>;
+
+  // vSwitches and network interfaces
+  insertVSwitch(v: VSwitch): Promise<void>;
+  getVSwitch(id: string): Promise<VSwitch | undefined>;
+  listVSwitches(vpcId: string): Promise<VSwitch[]>;
+  listVSwitchesOf(ownerUid: string, regionId: string): Promise<VSwitch[]>;
+  deleteVSwitch(id: string): Promise<void>;
+  insertInterface(e: NetworkInterface): Promise<void>;
+  getInterface(id: string): Promise<NetworkInterface | undefined>;
+  updateInterface(e: NetworkInterface): Promise<void>;
+  deleteInterface(id: string): Promise<void>;
+  listInterfacesOf(ownerUid: string, regionId: string): Promise<NetworkInterface[]>;
+  listInterfacesInVSwitch(vSwitchId: string): Promise<NetworkInterface[]>;
+  countInterfacesInGroup(groupId: string): Promise<number>;
+
+  // idempotency (ClientToken), kept 24 hours
+  getIdempotency(
+    ownerUid: string,
+    token: string,
+    nowMs: number,
+  ): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(
+    ownerUid: string,
+    token: string,
+    rec: IdempotencyRecord,
+    expiresAtMs: number,
+  ): Promise<void>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction; resolves only after the commit is durable. */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` against a consistent committed view. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Every model object, for building in-memory state (the engine) at start. */
+  snapshot(): Promise<{ groups: SecurityGroup[]; rules: Rule[]; interfaces: NetworkInterface[] }>;
+  /** Called after each commit with what it changed (and, on PostgreSQL, with other nodes' changes). */
+  subscribe(listener: (changes: readonly Change[]) => void): void;
+  close(): Promise<void>;
+}

@@ -376,6 +376,11 @@ export const CATALOGUE = {
     400,
     'Specified VPC still has security groups.',
   ),
+  'DependencyViolation.VSwitch': entry(
+    'DependencyViolation.VSwitch',
+    400,
+    'Specified VPC still has vSwitches.',
+  ),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorKey = keyof typeof CATALOGUE;

@@ -1,10 +1,41 @@
 /** The action table: every API action served, by version. */
 import type { Account } from '../domain/types.js';
 import type { ActionHandler, ActionTable } from '../protocol/handler.js';
+import { authorizeSecurityGroup, authorizeSecurityGroupEgress } from './authorize.js';
 import type { ActionDef, Services } from './context.js';
+import { createSecurityGroup } from './create-security-group.js';
+import { deleteSecurityGroup } from './delete-security-group.js';
 import { describeRegions } from './describe-regions.js';
+import { describeSecurityGroupAttribute } from './describe-security-group-attribute.js';
+import { describeSecurityGroupReferences } from './describe-security-group-references.js';
+import { describeSecurityGroups } from './describe-security-groups.js';
+import { modifySecurityGroupEgressRule, modifySecurityGroupRule } from './modify-rule.js';
+import {
+  modifySecurityGroupAttribute,
+  modifySecurityGroupPolicy,
+} from './modify-security-group.js';
+import { revokeSecurityGroup, revokeSecurityGroupEgress } from './revoke.js';
+import { createVpc, deleteVpc, describeVpcs } from './vpcs.js';
 
-export const ACTIONS: readonly ActionDef[] = [describeRegions];
+export const ACTIONS: readonly ActionDef[] = [
+  describeRegions,
+  createSecurityGroup,
+  deleteSecurityGroup,
+  describeSecurityGroups,
+  describeSecurityGroupAttribute,
+  modifySecurityGroupAttribute,
+  modifySecurityGroupPolicy,
+  authorizeSecurityGroup,
+  authorizeSecurityGroupEgress,
+  revokeSecurityGroup,
+  revokeSecurityGroupEgress,
+  modifySecurityGroupRule,
+  modifySecurityGroupEgressRule,
+  describeSecurityGroupReferences,
+  createVpc,
+  describeVpcs,
+  deleteVpc,
+];
 
 export function actionTable(
   svc: Services,

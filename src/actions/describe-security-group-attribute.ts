@@ -1,0 +1,43 @@
+import { evaluationOrder, ownGroup } from '../domain/rules.js';
+import { type ActionDef, ECS } from './context.js';
+import { tokenPage } from './paging.js';
+import { Params } from './params.js';
+import { permissionView } from './views.js';
+
+export const describeSecurityGroupAttribute: ActionDef = {
+  version: ECS,
+  name: 'DescribeSecurityGroupAttribute',
+  async run(svc, call) {
+    const p = new Params(call.params);
+    const regionId = p.region();
+    const groupId = p.req('SecurityGroupId');
+    const direction =
+      p.oneOf('Direction', ['ingress', 'egress', 'all'], 'InvalidParameter') ?? 'all';
+    const nicType = p.oneOf(
+      'NicType',
+      ['internet', 'intranet'],
+      'InvalidNicType.ValueNotSupported',
+    );
+    return svc.store.read(async (tx) => {
+      const g = await ownGroup(tx, call.principal.uid, regionId, groupId);
+      const rules = (await tx.listRules(g.id))
+        .filter((r) => direction === 'all' || r.direction === direction)
+        .filter((r) => nicType === undefined || r.nicType === nicType)
+        .sort(evaluationOrder);
+      const page = tokenPage(rules, p);
+      const permissions = [];
+      for (const r of page.items)
+        permissions.push(await permissionView(tx, svc.accounts, r, g.ownerUid));
+      return {
+        RegionId: regionId,
+        SecurityGroupId: g.id,
+        SecurityGroupName: g.name,
+        Description: g.description,
+        VpcId: g.vpcId ?? '',
+        InnerAccessPolicy: g.innerAccessPolicy,
+        NextToken: page.nextToken,
+        Permissions: { Permission: permissions },
+      };
+    });
+  },
+};

@@ -300,6 +300,13 @@ export async function modifyRule(
   existing: Rule,
   input: PermissionInput,
 ): Promise<Rule> {
+  if (
+    input.direction === 'egress' &&
+    input.far.kind === 'group' &&
+    input.far.groupId === group.id
+  ) {
+    throw apiError('InvalidSecurityGroup.IsSame');
+  }
   const built = await resolvePermission(tx, ctx, group, input);
   const updated: Rule = {
     ...built,

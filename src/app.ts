@@ -4,18 +4,22 @@ import { resolve } from 'node:path';
 import type { Limits } from './actions/context.js';
 import { actionTable } from './actions/index.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
+import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import type { Logger } from './log.js';
 import { createProtocol } from './protocol/handler.js';
 import { MemoryNonceCache } from './protocol/nonce.js';
 import { closeServer, createHttpServer, listen } from './server.js';
-import { SqliteStore } from './store/sqlite.js';
-import type { Store } from './store/store.js';
+import { openStore } from './store/index.js';
+import { PostgresStore } from './store/postgres.js';
+import type { Change, Store } from './store/store.js';
 
 export interface AppConfig {
   host: string;
   port: number;
   dataDir: string;
   accountsFile?: string;
+  /** `postgres://…` selects PostgreSQL; otherwise SQLite in `dataDir`. */
+  databaseUrl?: string;
   limits: Limits;
   bodyLimit: number;
 }
@@ -41,12 +45,25 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
   const accounts = new AccountDirectory(
     cfg.accountsFile ? loadAccounts(cfg.accountsFile) : [DEFAULT_ACCOUNT],
   );
-  const store = SqliteStore.open(resolve(cfg.dataDir));
+  const store = await openStore({
+    url: cfg.databaseUrl,
+    dataDir: resolve(cfg.dataDir),
+    postgres: { log: (m, e) => log.warn(m, e) },
+  });
+  const engine = await followEngine(store, log);
   let ready = false;
   const protocol = createProtocol({
     credentials: (id) => accounts.credential(id),
-    nonces: new MemoryNonceCache(15 * 60 * 1000),
-    actions: actionTable({ store, accounts, limits: cfg.limits, now: Date.now }),
+    nonces: store.nonces ?? new MemoryNonceCache(15 * 60 * 1000),
+    actions: actionTable({
+      store,
+      accounts,
+      limits: cfg.limits,
+      get engine() {
+        return engine.current;
+      },
+      now: Date.now,
+    }),
     hostId: 'ecs-secgroup',
     onInternalError: (err, action) => log.error(`internal error in ${action ?? 'request'}`, err),
   });
@@ -72,4 +89,37 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
       await store.close();
     },
   };
+}
+
+/**
+ * The decision engine, following the store: built from a snapshot, then fed every
+ * committed change. When the store asks for a reload (a PostgreSQL node that lost its
+ * change feed), a new engine is built from a fresh snapshot; changes that arrive
+ * meanwhile are applied on top of it before it replaces the old one.
+ */
+async function followEngine(store: Store, log: Logger): Promise<{ current: Engine }> {
+  const holder = { current: await loadEngine(store) };
+  let pending: Change[] | null = null;
+  store.subscribe((changes) => {
+    if (pending) pending.push(...changes);
+    applyChanges(holder.current, changes);
+  });
+  if (store instanceof PostgresStore) {
+    store.onReload(() => {
+      if (pending) return;
+      pending = [];
+      loadEngine(store).then(
+        (fresh) => {
+          applyChanges(fresh, pending ?? []);
+          holder.current = fresh;
+          pending = null;
+        },
+        (err) => {
+          pending = null;
+          log.error('rebuilding the decision engine failed; keeping the current one', err);
+        },
+      );
+    });
+  }
+  return holder;
 }

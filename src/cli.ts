@@ -13,6 +13,8 @@ Options:
   --host HOST                  address to listen on (default ${DEFAULTS.host})
   --port PORT                  port to listen on; 0 picks a free one (default ${DEFAULTS.port})
   --data-dir DIR               where the SQLite database lives (default ${DEFAULTS.dataDir})
+  --store URL                  postgres://user:pass@host:port/db to use PostgreSQL
+                               (default: $DATABASE_URL, else SQLite in --data-dir)
   --accounts FILE              JSON accounts file; without it one account "default"
                                with AccessKeyId "test" / AccessKeySecret "test" exists
   --log-level LEVEL            error | warn | info | debug (default info)
@@ -32,6 +34,14 @@ function positiveInt(name: string, v: string | undefined, fallback: number, min 
   return Number(v);
 }
 
+function storeUrl(v: string | undefined): string | undefined {
+  if (v === undefined || v === '' || v === 'sqlite') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(v)) {
+    throw new UsageError(`--store expects postgres://user:pass@host:port/db or sqlite, got "${v}"`);
+  }
+  return v;
+}
+
 export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: LogLevel } | null {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -41,6 +51,7 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       accounts: { type: 'string' },
+      store: { type: 'string' },
       'log-level': { type: 'string' },
       'max-rules-per-group': { type: 'string' },
       'max-groups-per-region': { type: 'string' },
@@ -70,6 +81,7 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       port,
       dataDir: values['data-dir'] ?? DEFAULTS.dataDir,
       accountsFile: values.accounts,
+      databaseUrl: storeUrl(values.store ?? process.env.DATABASE_URL),
       limits: {
         maxRulesPerGroup: positiveInt(
           'max-rules-per-group',
@@ -87,6 +99,14 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
   };
 }
 
+/** Where the state lives, for the start-up line (a database URL without its password). */
+function where(cfg: AppConfig): string {
+  if (!cfg.databaseUrl) return `data dir ${cfg.dataDir}`;
+  const u = new URL(cfg.databaseUrl);
+  u.password = '';
+  return `store ${u.toString()}`;
+}
+
 async function serve(argv: string[]): Promise<void> {
   const parsed = parseServeArgs(argv);
   if (!parsed) {
@@ -98,9 +118,7 @@ async function serve(argv: string[]): Promise<void> {
   const keys = app.usesDefaultAccount
     ? ', default account AccessKeyId=test AccessKeySecret=test'
     : `, ${app.accounts.accounts.length} account(s) from ${parsed.config.accountsFile}`;
-  process.stdout.write(
-    `ecs-secgroup listening on ${app.url} (data dir ${parsed.config.dataDir}${keys})\n`,
-  );
+  process.stdout.write(`ecs-secgroup listening on ${app.url} (${where(parsed.config)}${keys})\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -381,6 +381,107 @@ export const CATALOGUE = {
     400,
     'Specified VPC still has vSwitches.',
   ),
+  // --- endpoints: vSwitches and network interfaces (issue: decision engine)
+  'InvalidVSwitchId.NotFound': entry(
+    'InvalidVSwitchId.NotFound',
+    404,
+    'The specified VSwitchId does not exist.',
+  ),
+  'InvalidZoneId.NotFound': entry(
+    'InvalidZoneId.NotFound',
+    404,
+    'The specified ZoneId does not exist in this region.',
+  ),
+  'InvalidCidrBlock.NotInVpc': entry(
+    'InvalidCidrBlock.NotInVpc',
+    400,
+    'The vSwitch CIDR block must lie inside the CIDR block of its VPC.',
+  ),
+  'InvalidCidrBlock.Overlapped': entry(
+    'InvalidCidrBlock.Overlapped',
+    400,
+    'The specified CIDR block overlaps with another vSwitch of the VPC.',
+  ),
+  'InvalidVSwitchName.Malformed': entry(
+    'InvalidVSwitchName.Malformed',
+    400,
+    'Specified vSwitch name is not valid.',
+  ),
+  'DependencyViolation.NetworkInterface': entry(
+    'DependencyViolation.NetworkInterface',
+    400,
+    'The specified vSwitch still holds network interfaces.',
+  ),
+  'InvalidNetworkInterfaceId.NotFound': entry(
+    'InvalidNetworkInterfaceId.NotFound',
+    404,
+    'The specified network interface does not exist.',
+  ),
+  'InvalidNetworkInterfaceName.Malformed': entry(
+    'InvalidNetworkInterfaceName.Malformed',
+    400,
+    'The specified NetworkInterfaceName is not valid.',
+  ),
+  'InvalidPrivateIpAddress.Malformed': entry(
+    'InvalidPrivateIpAddress.Malformed',
+    400,
+    'The specified PrimaryIpAddress is not a valid IPv4 address.',
+  ),
+  'InvalidPrivateIpAddress.Mismatch': entry(
+    'InvalidPrivateIpAddress.Mismatch',
+    400,
+    'The specified PrimaryIpAddress is not an available address of the vSwitch CIDR block.',
+  ),
+  'InvalidPrivateIpAddress.Duplicated': entry(
+    'InvalidPrivateIpAddress.Duplicated',
+    400,
+    'The specified PrimaryIpAddress is already used by another network interface.',
+  ),
+  'InvalidVSwitchId.IpNotEnough': entry(
+    'InvalidVSwitchId.IpNotEnough',
+    400,
+    'The specified vSwitch has no free IP address left.',
+  ),
+  'InvalidSecurityGroupId.NotInSameVpc': entry(
+    'InvalidSecurityGroupId.NotInSameVpc',
+    400,
+    'The security group and the network interface are not in the same VPC.',
+  ),
+  'InvalidSecurityGroupType.Mixed': entry(
+    'InvalidSecurityGroupType.Mixed',
+    400,
+    'Normal and enterprise security groups cannot be used together on one network interface.',
+  ),
+  'InvalidInstanceId.NotFound': entry(
+    'InvalidInstanceId.NotFound',
+    404,
+    'The specified instance does not exist; this service models network interfaces only (use NetworkInterfaceId).',
+  ),
+  'InvalidParameter.Value': entry(
+    'InvalidParameter.Value',
+    400,
+    'The specified parameter "%s" is not valid: %s',
+  ),
+  InstanceSecurityGroupLimitExceeded: entry(
+    'InstanceSecurityGroupLimitExceeded',
+    403,
+    'The maximum number of security groups for the network interface (5) is exceeded.',
+  ),
+  InstanceLastSecurityGroup: entry(
+    'InstanceLastSecurityGroup',
+    403,
+    'The network interface must stay in at least one security group.',
+  ),
+  InstanceNotInSecurityGroup: entry(
+    'InstanceNotInSecurityGroup',
+    400,
+    'The network interface is not in the specified security group.',
+  ),
+  'InvalidInstanceId.AlreadyExists': entry(
+    'InvalidInstanceId.AlreadyExists',
+    400,
+    'The network interface is already in the specified security group.',
+  ),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorKey = keyof typeof CATALOGUE;

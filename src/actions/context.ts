@@ -1,6 +1,7 @@
 /** What an action handler can use: the store, the accounts, the settings. */
 import type { AccountDirectory } from '../domain/accounts.js';
 import type { Account } from '../domain/types.js';
+import type { Engine } from '../engine/index.js';
 import type { ApiCall } from '../protocol/handler.js';
 import type { Store } from '../store/store.js';
 
@@ -14,6 +15,8 @@ export interface Services {
   store: Store;
   accounts: AccountDirectory;
   limits: Limits;
+  /** The decision engine, kept equal to the committed model. */
+  engine: Engine;
   now(): number;
 }
 

@@ -38,6 +38,7 @@ export async function mutate(
   const owner = call.principal.uid;
   return svc.store.write(async (tx) => {
     const now = svc.now();
+    await tx.lock(`client-token:${owner}:${token}`);
     const prior = await tx.getIdempotency(owner, token, now);
     if (prior) {
       if (prior.action !== call.action || prior.fingerprint !== fp) {

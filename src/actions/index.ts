@@ -2,6 +2,7 @@
 import type { Account } from '../domain/types.js';
 import type { ActionHandler, ActionTable } from '../protocol/handler.js';
 import { authorizeSecurityGroup, authorizeSecurityGroupEgress } from './authorize.js';
+import { checkSecurityGroupTraffic } from './check-traffic.js';
 import type { ActionDef, Services } from './context.js';
 import { createSecurityGroup } from './create-security-group.js';
 import { deleteSecurityGroup } from './delete-security-group.js';
@@ -9,13 +10,20 @@ import { describeRegions } from './describe-regions.js';
 import { describeSecurityGroupAttribute } from './describe-security-group-attribute.js';
 import { describeSecurityGroupReferences } from './describe-security-group-references.js';
 import { describeSecurityGroups } from './describe-security-groups.js';
+import { joinSecurityGroup, leaveSecurityGroup } from './join-leave.js';
 import { modifySecurityGroupEgressRule, modifySecurityGroupRule } from './modify-rule.js';
 import {
   modifySecurityGroupAttribute,
   modifySecurityGroupPolicy,
 } from './modify-security-group.js';
+import {
+  createNetworkInterface,
+  deleteNetworkInterface,
+  describeNetworkInterfaces,
+} from './network-interfaces.js';
 import { revokeSecurityGroup, revokeSecurityGroupEgress } from './revoke.js';
 import { createVpc, deleteVpc, describeVpcs } from './vpcs.js';
+import { createVSwitch, deleteVSwitch, describeVSwitches } from './vswitches.js';
 
 export const ACTIONS: readonly ActionDef[] = [
   describeRegions,
@@ -35,6 +43,15 @@ export const ACTIONS: readonly ActionDef[] = [
   createVpc,
   describeVpcs,
   deleteVpc,
+  createVSwitch,
+  describeVSwitches,
+  deleteVSwitch,
+  createNetworkInterface,
+  deleteNetworkInterface,
+  describeNetworkInterfaces,
+  joinSecurityGroup,
+  leaveSecurityGroup,
+  checkSecurityGroupTraffic,
 ];
 
 export function actionTable(

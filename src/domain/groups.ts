@@ -23,6 +23,7 @@ export async function createGroup(
   input: NewGroupInput,
 ): Promise<SecurityGroup> {
   if (input.vpcId !== null) {
+    await tx.lock(`vpc:${input.vpcId}`);
     const vpc = await tx.getVpc(input.vpcId);
     if (!vpc || vpc.ownerUid !== input.ownerUid || vpc.regionId !== input.regionId) {
       throw apiError('InvalidVpcId.NotFound');

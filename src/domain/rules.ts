@@ -174,7 +174,8 @@ export async function resolvePermission(
     if (!/^sg-[0-9a-z]{1,64}$/.test(far.groupId)) throw apiError(errors.malformed!);
     if (far.groupId === group.id) throw apiError(errors.self!);
     const ownerUid = ownerUidOf(far, group.ownerUid, ctx.accounts);
-    const ref = await tx.getGroup(far.groupId);
+    // Locked: a concurrent DeleteSecurityGroup of the peer must see this reference.
+    const ref = await tx.lockGroup(far.groupId);
     if (!ref || ref.ownerUid !== ownerUid || ref.regionId !== group.regionId) {
       throw apiError(errors.notFound!);
     }

@@ -34,6 +34,7 @@ export async function deleteVpc(
   regionId: string,
   vpcId: string,
 ): Promise<void> {
+  await tx.lock(`vpc:${vpcId}`);
   const vpc = await ownVpc(tx, ownerUid, regionId, vpcId);
   if ((await tx.countGroupsInVpc(vpc.id)) > 0) throw apiError('DependencyViolation.SecurityGroup');
   if ((await tx.listVSwitches(vpc.id)).length > 0) throw apiError('DependencyViolation.VSwitch');

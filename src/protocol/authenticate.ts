@@ -73,11 +73,7 @@ function entries(encoded: string): [string, string][] {
 }
 
 function formEntries(req: RawRequest): [string, string][] {
-  const type = header(req.headers, 'content-type') ?? '';
-  if (req.body.length === 0 || !type.toLowerCase().includes('application/x-www-form-urlencoded')) {
-    return [];
-  }
-  return entries(req.body.toString('utf8'));
+  return entries(formText(req));
 }
 
 export function parseFormat(value: string | undefined): Format {
@@ -89,8 +85,18 @@ export function parseFormat(value: string | undefined): Format {
 /** Best-effort response format of a request, for rendering errors raised before parsing ends. */
 export function guessFormat(req: RawRequest): Format {
   if ((header(req.headers, 'authorization') ?? '').startsWith('ACS3-')) return 'json';
-  const m = /(?:^|&)Format=([^&]*)/.exec(req.rawQuery);
-  return m && /^json$/i.test(m[1] ?? '') ? 'json' : 'xml';
+  for (const source of [req.rawQuery, formText(req)]) {
+    const m = /(?:^|&)Format=([^&]*)/.exec(source);
+    if (m) return /^json$/i.test(m[1] ?? '') ? 'json' : 'xml';
+  }
+  return 'xml';
+}
+
+function formText(req: RawRequest): string {
+  const type = header(req.headers, 'content-type') ?? '';
+  return type.toLowerCase().includes('application/x-www-form-urlencoded')
+    ? req.body.toString('utf8')
+    : '';
 }
 
 export function checkTimestamp(value: string, nowMs: number, skewMs: number): void {

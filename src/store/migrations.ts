@@ -108,6 +108,14 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX interface_groups_group ON interface_groups (group_id)',
     ],
   },
+  {
+    version: 3,
+    name: 'signature nonces (shared replay protection of several nodes)',
+    statements: [
+      'CREATE TABLE IF NOT EXISTS nonces (key TEXT PRIMARY KEY, expires_at {{bigint}} NOT NULL)',
+      'CREATE INDEX IF NOT EXISTS nonces_expires_at ON nonces (expires_at)',
+    ],
+  },
 ];
 
 export function renderMigration(sql: string, dialect: 'sqlite' | 'postgres'): string {

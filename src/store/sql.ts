@@ -155,6 +155,10 @@ export class SqlTx implements Tx {
     return Number(rows[0]?.n ?? 0);
   }
 
+  lock(key: string): Promise<void> {
+    return this.db.lock(key);
+  }
+
   // --- groups
   async insertGroup(g: SecurityGroup): Promise<void> {
     await this.db.run(

@@ -134,11 +134,16 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(apiError('ServiceUnavailable'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.draining) {
-        this.draining = this.drain().finally(() => {
-          this.draining = null;
-        });
-      }
+      this.kick();
+    });
+  }
+
+  /** Starts draining unless a drain is running; a drain that ends re-checks the queue. */
+  private kick(): void {
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      this.kick(); // jobs enqueued by continuations of the last batch
     });
   }
 

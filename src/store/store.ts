@@ -21,6 +21,9 @@ export class DuplicateRuleError extends Error {}
 
 /** One transaction's view of the data. All mutations of one API call go through one Tx. */
 export interface Tx {
+  /** Serialises transactions that lock the same key, until commit. */
+  lock(key: string): Promise<void>;
+
   // security groups
   insertGroup(g: SecurityGroup): Promise<void>;
   getGroup(id: string): Promise<SecurityGroup | undefined>;

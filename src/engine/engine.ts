@@ -1,0 +1,571 @@
+/**
+ * The decision engine: accept/drop for a packet at a network interface.
+ *
+ * State is kept incrementally:
+ * - rules per group; interfaces; group metadata;
+ * - a "profile" per distinct set of groups an interface is in (interfaces with the same
+ *   groups share one). A profile holds 16 lazily compiled tables, one per
+ *   (direction, nicType, protocol) slot. Changing a rule of group G only drops the tables of
+ *   that rule's slot(s) in the profiles that contain G; they recompile on next use.
+ * - a map from primary IP to the interfaces that hold it and the groups they are in, used
+ *   by group-reference rules and inner access. Membership changes never recompile tables.
+ */
+import type {
+  Direction,
+  NetworkInterface,
+  Policy,
+  Protocol,
+  Rule,
+  SecurityGroup,
+} from '../domain/types.js';
+import {
+  type Addr,
+  addrEquals,
+  parseAddress,
+  parseCidr,
+  type Range4,
+  type Range6,
+} from './address.js';
+import type { Decision, Packet, PacketProtocol } from './packet.js';
+import {
+  buildTable,
+  type CompiledRule,
+  EMPTY_TABLE,
+  PROTO_INDEX,
+  search128,
+  type Table,
+  trie16,
+  trie32,
+} from './table.js';
+import { U32Map } from './u32map.js';
+
+export class UnknownInterfaceError extends Error {
+  constructor(readonly interfaceId: string) {
+    super(`unknown network interface: ${interfaceId}`);
+    this.name = 'UnknownInterfaceError';
+  }
+}
+
+const freeze = <T>(x: T): T => Object.freeze(x);
+const ESTABLISHED: Decision = freeze({ verdict: 'accept', reason: 'established' });
+const INNER_ACCEPT: Decision = freeze({ verdict: 'accept', reason: 'inner-access' });
+const DEFAULT_DROP: Decision = freeze({ verdict: 'drop', reason: 'default' });
+const DEFAULT_ACCEPT: Decision = freeze({ verdict: 'accept', reason: 'default' });
+
+const SLOTS = 16;
+const slotOf = (dirIdx: number, nicIdx: number, protoIdx: number): number =>
+  (dirIdx << 3) | (nicIdx << 2) | protoIdx;
+
+interface Profile {
+  readonly key: string;
+  readonly groupIds: readonly string[];
+  readonly gids: readonly number[];
+  readonly tables: (Table | null)[];
+  users: number;
+}
+
+interface EniState {
+  readonly eni: NetworkInterface;
+  readonly addr: Addr;
+  readonly gids: readonly number[];
+  readonly profile: Profile;
+  /** Groups of this interface that are normal with inner access Accept. */
+  acceptGids: number[];
+  hasEnterprise: boolean;
+}
+
+/** Who holds one primary IP: the interfaces and, per group, how many of them are in it. */
+interface PeerInfo {
+  readonly addr: Addr;
+  readonly enis: EniState[];
+  readonly gidCount: Map<number, number>;
+  gidList: number[];
+}
+
+export interface BetweenDecision {
+  readonly verdict: 'accept' | 'drop';
+  readonly egress: Decision;
+  readonly ingress: Decision;
+}
+
+function range(r: { from: number; to: number }): readonly [number, number] | null {
+  const lo = Math.max(0, r.from);
+  const hi = Math.min(65535, r.to);
+  return lo <= hi ? [lo, hi] : null;
+}
+
+function cidr4(text: string | null): Range4 | null {
+  if (text === null) return null;
+  const r = parseCidr(text);
+  if (r.family !== 4) throw new Error(`not an IPv4 CIDR: ${text}`);
+  return r;
+}
+
+function cidr6(text: string | null): Range6 | null {
+  if (text === null) return null;
+  const r = parseCidr(text);
+  if (r.family !== 6) throw new Error(`not an IPv6 CIDR: ${text}`);
+  return r;
+}
+
+const v6Key = (x: Addr): number => (x.a ^ x.b ^ x.c ^ x.d) >>> 0;
+
+export class Engine {
+  private readonly groups = new Map<string, SecurityGroup>();
+  private readonly rules = new Map<string, CompiledRule>();
+  private readonly rulesByGroup = new Map<string, Map<string, CompiledRule>>();
+  private readonly enis = new Map<string, EniState>();
+  private readonly gidByName = new Map<string, number>();
+  private readonly membersByGid = new Map<number, Set<EniState>>();
+  private readonly profiles = new Map<string, Profile>();
+  private readonly profilesByGid = new Map<number, Set<Profile>>();
+  private readonly peers4 = new U32Map<PeerInfo>();
+  private readonly peers6 = new U32Map<PeerInfo[]>();
+  private tmp = new Int32Array(64);
+
+  // ---------------------------------------------------------------- groups
+
+  upsertGroup(g: SecurityGroup): void {
+    this.groups.set(g.id, g);
+    this.refreshMembers(g.id);
+  }
+
+  /** Forgets the group's metadata and its rules (membership belongs to interfaces). */
+  removeGroup(id: string): void {
+    const rules = this.rulesByGroup.get(id);
+    if (rules !== undefined) for (const ruleId of [...rules.keys()]) this.removeRule(ruleId);
+    this.groups.delete(id);
+    this.refreshMembers(id);
+  }
+
+  private refreshMembers(groupId: string): void {
+    const gid = this.gidByName.get(groupId);
+    if (gid === undefined) return;
+    for (const e of this.membersByGid.get(gid) ?? []) this.refreshFlags(e);
+  }
+
+  private refreshFlags(e: EniState): void {
+    e.acceptGids = [];
+    e.hasEnterprise = false;
+    for (const id of e.profile.groupIds) {
+      const g = this.groups.get(id);
+      if (g === undefined) continue;
+      if (g.type === 'enterprise') e.hasEnterprise = true;
+      else if (g.innerAccessPolicy === 'Accept') e.acceptGids.push(this.gid(id));
+    }
+  }
+
+  private gid(name: string): number {
+    let id = this.gidByName.get(name);
+    if (id === undefined) {
+      id = this.gidByName.size;
+      this.gidByName.set(name, id);
+    }
+    return id;
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  /** Adds a rule, or replaces the rule with the same id. Throws on a malformed CIDR. */
+  upsertRule(r: Rule): void {
+    const c = this.compileRule(r);
+    const old = this.rules.get(r.id);
+    if (old !== undefined) this.detachRule(old);
+    this.rules.set(r.id, c);
+    let m = this.rulesByGroup.get(r.securityGroupId);
+    if (m === undefined) {
+      m = new Map();
+      this.rulesByGroup.set(r.securityGroupId, m);
+    }
+    m.set(r.id, c);
+    this.invalidate(c);
+  }
+
+  removeRule(ruleId: string): void {
+    const old = this.rules.get(ruleId);
+    if (old === undefined) return;
+    this.rules.delete(ruleId);
+    this.detachRule(old);
+  }
+
+  private detachRule(c: CompiledRule): void {
+    const m = this.rulesByGroup.get(c.rule.securityGroupId);
+    if (m !== undefined) {
+      m.delete(c.rule.id);
+      if (m.size === 0) this.rulesByGroup.delete(c.rule.securityGroupId);
+    }
+    this.invalidate(c);
+  }
+
+  private invalidate(c: CompiledRule): void {
+    const gid = this.gidByName.get(c.rule.securityGroupId);
+    if (gid === undefined) return;
+    const profiles = this.profilesByGid.get(gid);
+    if (profiles === undefined) return;
+    for (const p of profiles) {
+      if (c.protoIdx === PROTO_INDEX.all) {
+        for (let k = 0; k < 4; k++) p.tables[slotOf(c.dirIdx, c.nicIdx, k)] = null;
+      } else {
+        p.tables[slotOf(c.dirIdx, c.nicIdx, c.protoIdx)] = null;
+      }
+    }
+  }
+
+  private compileRule(r: Rule): CompiledRule {
+    const rule: Rule = freeze({ ...r });
+    const ports = r.protocol === 'tcp' || r.protocol === 'udp';
+    return {
+      rule,
+      dirIdx: r.direction === 'ingress' ? 0 : 1,
+      nicIdx: r.nicType === 'intranet' ? 0 : 1,
+      protoIdx: PROTO_INDEX[r.protocol as Protocol],
+      policyRank: r.policy === 'drop' ? 0 : 1,
+      peer4: cidr4(r.peerCidr),
+      peer6: cidr6(r.peerIpv6Cidr),
+      peerGid: r.peerGroup === null ? -1 : this.gid(r.peerGroup.groupId),
+      local4: cidr4(r.localCidr),
+      local6: cidr6(r.localIpv6Cidr),
+      dport: ports ? range(r.portRange) : [0, 65535],
+      sport: ports && r.sourcePortRange !== null ? range(r.sourcePortRange) : [0, 65535],
+      decision: freeze({
+        verdict: r.policy,
+        reason: 'rule',
+        rule: freeze({
+          securityGroupId: r.securityGroupId,
+          securityGroupRuleId: r.id,
+          priority: r.priority,
+          policy: r.policy as Policy,
+        }),
+      }),
+    };
+  }
+
+  // ---------------------------------------------------------------- interfaces
+
+  /** Adds or replaces an interface (membership and primary IP). Throws on a bad IP. */
+  upsertInterface(eni: NetworkInterface): void {
+    const addr = parseAddress(eni.primaryIpAddress);
+    const groupIds = [...new Set(eni.securityGroupIds)].sort();
+    const gids = groupIds.map((g) => this.gid(g));
+    const profile = this.profileFor(groupIds, gids);
+    const old = this.enis.get(eni.id);
+    if (old !== undefined) this.detachInterface(old);
+    const e: EniState = { eni, addr, gids, profile, acceptGids: [], hasEnterprise: false };
+    this.refreshFlags(e);
+    this.enis.set(eni.id, e);
+    for (const g of gids) {
+      let s = this.membersByGid.get(g);
+      if (s === undefined) {
+        s = new Set();
+        this.membersByGid.set(g, s);
+      }
+      s.add(e);
+    }
+    const info = this.peerInfo(addr, true)!;
+    info.enis.push(e);
+    for (const g of gids) info.gidCount.set(g, (info.gidCount.get(g) ?? 0) + 1);
+    info.gidList = [...info.gidCount.keys()];
+  }
+
+  removeInterface(id: string): void {
+    const e = this.enis.get(id);
+    if (e === undefined) return;
+    this.enis.delete(id);
+    this.detachInterface(e);
+  }
+
+  hasInterface(id: string): boolean {
+    return this.enis.has(id);
+  }
+
+  private detachInterface(e: EniState): void {
+    for (const g of e.gids) {
+      const s = this.membersByGid.get(g);
+      s?.delete(e);
+      if (s?.size === 0) this.membersByGid.delete(g);
+    }
+    const info = this.peerInfo(e.addr, false);
+    if (info !== undefined) {
+      const i = info.enis.indexOf(e);
+      if (i >= 0) info.enis.splice(i, 1);
+      for (const g of e.gids) {
+        const c = (info.gidCount.get(g) ?? 0) - 1;
+        if (c > 0) info.gidCount.set(g, c);
+        else info.gidCount.delete(g);
+      }
+      info.gidList = [...info.gidCount.keys()];
+      if (info.enis.length === 0) this.dropPeerInfo(info);
+    }
+    const p = e.profile;
+    if (--p.users === 0) {
+      this.profiles.delete(p.key);
+      for (const g of p.gids) {
+        const s = this.profilesByGid.get(g);
+        s?.delete(p);
+        if (s?.size === 0) this.profilesByGid.delete(g);
+      }
+    }
+  }
+
+  private profileFor(groupIds: string[], gids: number[]): Profile {
+    const key = groupIds.join('\n');
+    let p = this.profiles.get(key);
+    if (p === undefined) {
+      p = { key, groupIds, gids, tables: new Array<Table | null>(SLOTS).fill(null), users: 0 };
+      this.profiles.set(key, p);
+      for (const g of gids) {
+        let s = this.profilesByGid.get(g);
+        if (s === undefined) {
+          s = new Set();
+          this.profilesByGid.set(g, s);
+        }
+        s.add(p);
+      }
+    }
+    p.users++;
+    return p;
+  }
+
+  private peerInfo(addr: Addr, create: boolean): PeerInfo | undefined {
+    if (addr.family === 4) {
+      let info = this.peers4.get(addr.a);
+      if (info === undefined && create) {
+        info = { addr, enis: [], gidCount: new Map(), gidList: [] };
+        this.peers4.set(addr.a, info);
+      }
+      return info;
+    }
+    const k = v6Key(addr);
+    let bucket = this.peers6.get(k);
+    let info = bucket?.find((i) => addrEquals(i.addr, addr));
+    if (info === undefined && create) {
+      info = { addr, enis: [], gidCount: new Map(), gidList: [] };
+      if (bucket === undefined) {
+        bucket = [];
+        this.peers6.set(k, bucket);
+      }
+      bucket.push(info);
+    }
+    return info;
+  }
+
+  private dropPeerInfo(info: PeerInfo): void {
+    if (info.addr.family === 4) {
+      this.peers4.delete(info.addr.a);
+      return;
+    }
+    const k = v6Key(info.addr);
+    const bucket = this.peers6.get(k);
+    if (bucket === undefined) return;
+    const i = bucket.indexOf(info);
+    if (i >= 0) bucket.splice(i, 1);
+    if (bucket.length === 0) this.peers6.delete(k);
+  }
+
+  private lookupPeer(x: Addr): PeerInfo | undefined {
+    if (x.family === 4) return this.peers4.get(x.a);
+    const bucket = this.peers6.get(v6Key(x));
+    if (bucket === undefined) return undefined;
+    for (const info of bucket) if (addrEquals(info.addr, x)) return info;
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- decisions
+
+  private compile(p: Profile, slot: number): Table {
+    const dirIdx = slot >>> 3;
+    const nicIdx = (slot >>> 2) & 1;
+    const protoIdx = slot & 3;
+    const picked: CompiledRule[] = [];
+    for (const id of p.groupIds) {
+      const m = this.rulesByGroup.get(id);
+      if (m === undefined) continue;
+      for (const c of m.values()) {
+        if (
+          c.dirIdx === dirIdx &&
+          c.nicIdx === nicIdx &&
+          (c.protoIdx === protoIdx || c.protoIdx === PROTO_INDEX.all)
+        ) {
+          picked.push(c);
+        }
+      }
+    }
+    const t = picked.length === 0 ? EMPTY_TABLE : buildTable(picked, protoIdx <= 1);
+    p.tables[slot] = t;
+    if (t.W > this.tmp.length) this.tmp = new Int32Array(t.W * 2);
+    return t;
+  }
+
+  /** Compiles every table of every interface now instead of on first use. */
+  compileAll(): void {
+    for (const p of this.profiles.values()) {
+      for (let s = 0; s < SLOTS; s++) if (p.tables[s] === null) this.compile(p, s);
+    }
+  }
+
+  decide(p: Packet): Decision {
+    if (p.established === true) return ESTABLISHED;
+    const e = this.enis.get(p.interfaceId);
+    if (e === undefined) throw new UnknownInterfaceError(p.interfaceId);
+    const ingress = p.direction === 'ingress';
+    const intranet = p.nicType === 'intranet';
+    const proto = p.protocol;
+    const protoIdx = proto === 'tcp' ? 0 : proto === 'udp' ? 1 : proto === 'icmp' ? 2 : 3;
+    const slot = (ingress ? 0 : 8) | (intranet ? 0 : 4) | protoIdx;
+    let t = e.profile.tables[slot] as Table | null;
+    if (t === null) t = this.compile(e.profile, slot);
+    if (t.n !== 0) {
+      const r = this.match(t, p, ingress);
+      if (r !== null) return r.decision;
+    }
+    if (!ingress) return e.hasEnterprise ? DEFAULT_DROP : DEFAULT_ACCEPT;
+    if (intranet && e.acceptGids.length !== 0 && this.innerAccess(e, p.peerAddr)) {
+      return INNER_ACCEPT;
+    }
+    return DEFAULT_DROP;
+  }
+
+  private innerAccess(e: EniState, peer: Addr): boolean {
+    const info = this.lookupPeer(peer);
+    if (info === undefined) return false;
+    const self = addrEquals(e.addr, peer) ? 1 : 0;
+    for (const g of e.acceptGids) if ((info.gidCount.get(g) ?? 0) - self > 0) return true;
+    return false;
+  }
+
+  private match(t: Table, p: Packet, ingress: boolean): CompiledRule | null {
+    const W = t.W;
+    let lRows = t.ones;
+    let lo = 0;
+    if (t.hasLocal) {
+      const local = p.localAddr;
+      if (local.family === 4) {
+        lRows = t.l4Rows;
+        lo = trie32(t.l4Trie, local.a);
+      } else {
+        lRows = t.l6Rows;
+        lo = search128(t.l6Starts, local.a, local.b, local.c, local.d) * W;
+      }
+    }
+    let dRows = t.ones;
+    let dOff = 0;
+    let sRows = t.ones;
+    let sOff = 0;
+    if (t.hasPorts) {
+      dRows = t.dRows;
+      dOff = trie16(t.dTrie, ingress ? p.localPort : p.peerPort);
+      if (t.hasSport) {
+        sRows = t.sRows;
+        sOff = trie16(t.sTrie, ingress ? p.peerPort : p.localPort);
+      }
+    }
+    const peer = p.peerAddr;
+    let pRows: Int32Array;
+    let po: number;
+    if (peer.family === 4) {
+      pRows = t.p4Rows;
+      po = trie32(t.p4Trie, peer.a);
+    } else {
+      pRows = t.p6Rows;
+      po = search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
+    }
+    // First pass: CIDR rules only. Group-reference rules need the peer's memberships (a
+    // map lookup), so they are looked at only when one of them passes the other
+    // dimensions and comes before the best CIDR match.
+    const refAny = t.refAny;
+    for (let w = 0; w < W; w++) {
+      const rest = lRows[lo + w]! & dRows[dOff + w]! & sRows[sOff + w]!;
+      if (rest === 0) continue;
+      const m = pRows[po + w]! & rest;
+      const r = refAny[w]! & rest;
+      if (r !== 0 && (m === 0 || (r & -r) >>> 0 < (m & -m) >>> 0)) {
+        return this.matchRefs(t, peer, pRows, po, lRows, lo, dRows, dOff, sRows, sOff);
+      }
+      if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
+    }
+    return null;
+  }
+
+  /** The full scan, with the group-reference rows of the peer's groups ORed in. */
+  private matchRefs(
+    t: Table,
+    peer: Addr,
+    pRows: Int32Array,
+    po: number,
+    lRows: Int32Array,
+    lo: number,
+    dRows: Int32Array,
+    dOff: number,
+    sRows: Int32Array,
+    sOff: number,
+  ): CompiledRule | null {
+    const W = t.W;
+    let refs = t.zeros;
+    const info = this.lookupPeer(peer);
+    if (info !== undefined) {
+      const gl = info.gidList;
+      let hits = 0;
+      for (let i = 0; i < gl.length; i++) {
+        const ref = t.refRows.get(gl[i]!);
+        if (ref === undefined) continue;
+        if (hits === 0) refs = ref;
+        else {
+          const tmp = this.tmp;
+          if (hits === 1) for (let w = 0; w < W; w++) tmp[w] = refs[w]!;
+          for (let w = 0; w < W; w++) tmp[w]! |= ref[w]!;
+          refs = tmp;
+        }
+        hits++;
+      }
+    }
+    for (let w = 0; w < W; w++) {
+      const m = (pRows[po + w]! | refs[w]!) & lRows[lo + w]! & dRows[dOff + w]! & sRows[sOff + w]!;
+      if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
+    }
+    return null;
+  }
+
+  /**
+   * Interface to interface over the intranet: egress at the sender (peer = receiver's
+   * primary IP) and ingress at the receiver (peer = sender's primary IP); accepted only
+   * when both accept.
+   */
+  decideBetween(
+    srcEniId: string,
+    dstEniId: string,
+    protocol: PacketProtocol,
+    srcPort = 0,
+    dstPort = 0,
+  ): BetweenDecision {
+    const src = this.enis.get(srcEniId);
+    if (src === undefined) throw new UnknownInterfaceError(srcEniId);
+    const dst = this.enis.get(dstEniId);
+    if (dst === undefined) throw new UnknownInterfaceError(dstEniId);
+    for (const port of [srcPort, dstPort]) {
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new Error(`invalid port: ${port}`);
+    }
+    const egress = this.decide({
+      interfaceId: srcEniId,
+      direction: 'egress' as Direction,
+      protocol,
+      localAddr: src.addr,
+      localPort: srcPort,
+      peerAddr: dst.addr,
+      peerPort: dstPort,
+      nicType: 'intranet',
+    });
+    const ingress = this.decide({
+      interfaceId: dstEniId,
+      direction: 'ingress' as Direction,
+      protocol,
+      localAddr: dst.addr,
+      localPort: dstPort,
+      peerAddr: src.addr,
+      peerPort: srcPort,
+      nicType: 'intranet',
+    });
+    const verdict = egress.verdict === 'accept' && ingress.verdict === 'accept' ? 'accept' : 'drop';
+    return { verdict, egress, ingress };
+  }
+}

@@ -1,0 +1,26 @@
+/** Picks the store: PostgreSQL for a postgres:// URL, otherwise the SQLite file in dataDir. */
+import type { NonceCache } from '../protocol/nonce.js';
+import { PostgresStore, type PostgresStoreOptions } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { Store } from './store.js';
+
+export interface OpenStoreOptions {
+  /** A `postgres://` or `postgresql://` URL selects PostgreSQL. */
+  url?: string;
+  /** Where the SQLite database lives when no PostgreSQL URL is given. */
+  dataDir: string;
+  postgres?: PostgresStoreOptions;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url.trim());
+}
+
+/**
+ * Opens the configured store. The PostgreSQL store also brings a `nonces` cache shared
+ * by all nodes (use it instead of an in-memory one); SQLite brings none.
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<Store & { nonces?: NonceCache }> {
+  if (isPostgresUrl(opts.url)) return PostgresStore.open(opts.url.trim(), opts.postgres);
+  return SqliteStore.open(opts.dataDir);
+}

@@ -1,0 +1,614 @@
+/**
+ * The clustered store: PostgreSQL through a `pg` pool.
+ *
+ * Each `write` is one READ COMMITTED transaction on a pool connection. The domain's
+ * `lockGroup` (SELECT … FOR UPDATE) and `lockGroupQuota` (transaction-scoped advisory
+ * lock) serialise the transactions that must not interleave; READ COMMITTED takes a
+ * fresh snapshot per statement, so whatever is read after a lock is granted includes
+ * the previous holder's commit. Deadlocks and serialization failures re-run the whole
+ * transaction function a few times. `read` and `snapshot` use REPEATABLE READ READ ONLY.
+ *
+ * Change feed: a committing write also NOTIFYs its changes (delivered by PostgreSQL
+ * only if it commits, in commit order); a dedicated LISTEN connection hands other
+ * nodes' changes to subscribers. Whenever changes may have been missed (the LISTEN
+ * connection was lost, a payload was too large, a COMMIT's outcome is unknown), the
+ * `onReload` listeners are told to rebuild from `snapshot()`.
+ *
+ * Availability: while the database cannot be reached, calls fail fast with the
+ * ServiceUnavailable API error; connection errors never escape as 'error' events,
+ * and the store recovers by itself once the database is back.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { apiError, isApiError } from '../errors.js';
+import type { NonceCache } from '../protocol/nonce.js';
+import { MIGRATIONS, renderMigration } from './migrations.js';
+import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
+import type { Change, Store, Tx } from './store.js';
+
+/** The NOTIFY channel carrying committed changes between nodes. */
+export const CHANGE_CHANNEL = 'ecs_secgroup_changes';
+/** PostgreSQL's NOTIFY payload limit is 8000 bytes; larger change sets send a reload marker. */
+const MAX_PAYLOAD_BYTES = 7900;
+const MIGRATION_LOCK_KEY = 'ecs-secgroup:migrations';
+
+export interface PostgresStoreOptions {
+  /** Pool size (default 10). */
+  poolSize?: number;
+  /** How long to wait for a connection, new or from the pool, before failing (default 3000 ms). */
+  connectTimeoutMs?: number;
+  /** Server-side statement_timeout, lock waits included (default 5000 ms). */
+  statementTimeoutMs?: number;
+  /** Client-side timeout for one query's answer, for a silent network (default 6000 ms). */
+  queryTimeoutMs?: number;
+  /** How often the LISTEN connection is checked (default 5000 ms). */
+  healthCheckMs?: number;
+  /** How many times a transaction is run when it hits a deadlock or serialization failure (default 5). */
+  maxAttempts?: number;
+  /** Client-side timeout for each migration statement, and for waiting on other nodes' (default 10 minutes). */
+  migrationTimeoutMs?: number;
+  /** How long a signature nonce is remembered (default 15 minutes). */
+  nonceWindowMs?: number;
+  /** This node's id in change notifications (default: random). */
+  nodeId?: string;
+  /** Where background problems (lost connections, listener errors) are reported. */
+  log?: (message: string, err?: unknown) => void;
+}
+
+type Listener = (changes: readonly Change[]) => void;
+
+interface Notice {
+  /** the sending node */
+  n: string;
+  /** the changes, absent when the receiver must reload */
+  c?: readonly Change[];
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
+
+/** Errors that mean "the database cannot be used right now", as opposed to bugs. */
+export function isUnavailableError(err: unknown): boolean {
+  if (isApiError(err) || typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (NETWORK_CODES.has(code)) return true;
+  if (code.startsWith('08')) return true; // connection_exception
+  if (['57P01', '57P02', '57P03', '53300', '57014', '40001', '40P01'].includes(code)) return true;
+  const msg = typeof e.message === 'string' ? e.message : '';
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|connect ECONNREFUSED|Cannot use a pool after calling end/i.test(
+      msg,
+    )
+  ) {
+    return true;
+  }
+  return e.cause !== undefined && e.cause !== err && isUnavailableError(e.cause);
+}
+
+/** True for an error the server reported (it has a SQLSTATE); false for connection trouble. */
+function isServerError(err: unknown): boolean {
+  return err instanceof pg.DatabaseError;
+}
+
+function sqlState(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+function unavailable(cause: unknown): Error {
+  const e = apiError('ServiceUnavailable');
+  (e as { cause?: unknown }).cause = cause;
+  return e;
+}
+
+/** Converts `?` placeholders to `$1..$n`, leaving quoted text alone. */
+export function toPositional(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+const converted = new Map<string, string>();
+function positional(sql: string): string {
+  let s = converted.get(sql);
+  if (s === undefined) {
+    s = toPositional(sql);
+    converted.set(sql, s);
+  }
+  return s;
+}
+
+/** Statements that may hit a unique constraint the domain expects to catch and go on from. */
+const GUARDED = /^\s*UPDATE\s+rules\b/i;
+
+class PgExecutor implements Executor {
+  readonly forUpdate = ' FOR UPDATE';
+  private savepoints = 0;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const res = await this.client.query(positional(sql), params as unknown[]);
+    return res.rows as Row[];
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<void> {
+    if (!GUARDED.test(sql)) {
+      await this.client.query(positional(sql), params as unknown[]);
+      return;
+    }
+    // In PostgreSQL a failed statement aborts the whole transaction; a savepoint keeps
+    // it usable when the caller turns a unique violation into DuplicateRuleError.
+    const sp = `s${++this.savepoints}`;
+    await this.client.query(`SAVEPOINT ${sp}`);
+    try {
+      await this.client.query(positional(sql), params as unknown[]);
+    } catch (err) {
+      if (isServerError(err)) await this.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+      throw err;
+    }
+    await this.client.query(`RELEASE SAVEPOINT ${sp}`);
+  }
+
+  async insertReturningSeq(sql: string, params: readonly unknown[]): Promise<number> {
+    // ON CONFLICT DO NOTHING reports a duplicate without aborting the transaction.
+    const res = await this.client.query(
+      `${positional(sql)} ON CONFLICT DO NOTHING RETURNING seq`,
+      params as unknown[],
+    );
+    const row = res.rows[0] as Row | undefined;
+    if (row === undefined) {
+      throw Object.assign(new Error('duplicate key value violates unique constraint'), {
+        code: '23505',
+      });
+    }
+    return Number(row.seq);
+  }
+
+  async lock(key: string): Promise<void> {
+    await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    return sqlState(err) === '23505';
+  }
+}
+
+/** Replay protection shared by every node: a nonce is fresh when absent or expired. */
+export class PostgresNonceCache implements NonceCache {
+  private lastPurge = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly windowMs: number,
+    private readonly log: (message: string, err?: unknown) => void = () => {},
+  ) {}
+
+  async claim(key: string, nowMs: number): Promise<boolean> {
+    let res: pg.QueryResult;
+    try {
+      res = await this.pool.query(
+        'INSERT INTO nonces (key, expires_at) VALUES ($1, $2) ' +
+          'ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at ' +
+          'WHERE nonces.expires_at <= $3 RETURNING 1',
+        [key, nowMs + this.windowMs, nowMs],
+      );
+    } catch (err) {
+      throw isUnavailableError(err) ? unavailable(err) : err;
+    }
+    if (nowMs - this.lastPurge >= 60_000) {
+      this.lastPurge = nowMs;
+      this.pool
+        .query('DELETE FROM nonces WHERE expires_at <= $1', [nowMs])
+        .catch((err) => this.log('purging expired nonces failed', err));
+    }
+    return (res.rowCount ?? 0) > 0;
+  }
+}
+
+/** The idempotent DDL the store needs beyond MIGRATIONS (to move into migrations.ts). */
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly nodeId: string;
+  readonly nonces: PostgresNonceCache;
+  private readonly listeners: Listener[] = [];
+  private readonly reloadListeners: (() => void)[] = [];
+  private readonly maxAttempts: number;
+  private readonly log: (message: string, err?: unknown) => void;
+  private closed = false;
+  private feed: ChangeFeed | null = null;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+    private readonly opts: PostgresStoreOptions,
+  ) {
+    this.nodeId = opts.nodeId ?? randomUUID();
+    this.maxAttempts = opts.maxAttempts ?? 5;
+    this.log = opts.log ?? (() => {});
+    this.nonces = new PostgresNonceCache(pool, opts.nonceWindowMs ?? 15 * 60 * 1000, this.log);
+  }
+
+  static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const log = opts.log ?? (() => {});
+    const pool = new pg.Pool({
+      ...clientConfig(url, opts),
+      max: opts.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client that loses its connection is removed by the pool, which then emits
+    // 'error'; a checked-out client emits 'error' itself. Neither may crash the process.
+    pool.on('error', (err) => log('idle PostgreSQL connection lost', err));
+    pool.on('connect', (client) => {
+      client.on('error', (err) => log('PostgreSQL connection lost', err));
+    });
+    const store = new PostgresStore(pool, url, opts);
+    try {
+      await store.migrate();
+      store.feed = new ChangeFeed(url, opts, store.nodeId, log, {
+        changes: (c) => store.emit(c),
+        reload: () => store.emitReload(),
+      });
+      await store.feed.start();
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw err;
+    }
+    return store;
+  }
+
+  /**
+   * Applies pending migrations under a session advisory lock, so that nodes starting
+   * together apply each one once; each runs in its own transaction and is recorded in
+   * schema_migrations. Returns the versions this call applied.
+   */
+  async migrate(): Promise<number[]> {
+    // A connection of its own: waiting for another node's migrations, or running a long
+    // one, must not hit the statement timeouts meant for API calls.
+    const client = new pg.Client({
+      ...clientConfig(this.url, this.opts),
+      statement_timeout: 0,
+      query_timeout: this.opts.migrationTimeoutMs ?? 10 * 60 * 1000,
+    });
+    client.on('error', (err) => this.log('migration connection lost', err));
+    await client.connect();
+    const applied: number[] = [];
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [MIGRATION_LOCK_KEY]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      const done = new Set(
+        (await client.query('SELECT version FROM schema_migrations')).rows.map((r) =>
+          Number(r.version),
+        ),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          for (const s of m.statements) await client.query(renderMigration(s, 'postgres'));
+          await client.query(
+            'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+            [m.version, m.name, new Date().toISOString()],
+          );
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+        applied.push(m.version);
+      }
+    } finally {
+      // Ending the session releases the advisory lock.
+      await client.end().catch(() => {});
+    }
+    return applied;
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN', fn, true);
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn, false);
+  }
+
+  snapshot() {
+    return this.transaction(
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      (_tx, exec) => loadSnapshot(exec),
+      false,
+    );
+  }
+
+  subscribe(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * `listener` is called when subscribers may have missed changes (the change feed was
+   * interrupted, or another node's change set was too large to send): rebuild from
+   * `snapshot()`. It is called only once the database is reachable again.
+   */
+  onReload(listener: () => void): void {
+    this.reloadListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed?.stop();
+    await this.pool.end();
+  }
+
+  private emit(changes: readonly Change[]): void {
+    for (const l of this.listeners) {
+      try {
+        l(changes);
+      } catch (err) {
+        this.log('change subscriber failed', err);
+      }
+    }
+  }
+
+  private emitReload(): void {
+    for (const l of this.reloadListeners) {
+      try {
+        l();
+      } catch (err) {
+        this.log('reload listener failed', err);
+      }
+    }
+  }
+
+  private async transaction<T>(
+    begin: string,
+    fn: (tx: SqlTx, exec: Executor) => Promise<T>,
+    writing: boolean,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw apiError('ServiceUnavailable');
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw unavailable(err);
+      }
+      let broken: Error | undefined;
+      let committing = false;
+      let result: { value: T; changes: Change[] };
+      try {
+        await client.query(begin);
+        const exec = new PgExecutor(client);
+        const tx = new SqlTx(exec);
+        const value = await fn(tx, exec);
+        if (writing && tx.changes.length > 0) {
+          await client.query('SELECT pg_notify($1, $2)', [
+            CHANGE_CHANNEL,
+            this.payload(tx.changes),
+          ]);
+        }
+        committing = true;
+        const res = await client.query('COMMIT');
+        // COMMIT of a transaction in which a statement failed answers ROLLBACK, not an error.
+        if (res.command === 'ROLLBACK') {
+          throw new Error('the transaction was rolled back: a statement in it had failed');
+        }
+        result = { value, changes: writing ? tx.changes : [] };
+      } catch (err) {
+        // A connection that timed out or broke is dropped from the pool; errors of the
+        // transaction function itself (API errors, DuplicateRuleError) only roll back.
+        if (!isServerError(err) && isUnavailableError(err)) broken = asError(err);
+        if (!committing && !broken) {
+          try {
+            await client.query('ROLLBACK');
+          } catch (e) {
+            broken = asError(e);
+          }
+        }
+        client.release(broken);
+        const state = sqlState(err);
+        if ((state === '40001' || state === '40P01') && attempt < this.maxAttempts) {
+          await sleep(Math.random() * 20 * attempt);
+          continue;
+        }
+        if (!isUnavailableError(err)) throw err;
+        if (committing && writing && (!isServerError(err) || /^(08|57P)/.test(state))) {
+          // The COMMIT may or may not have happened, and the feed skips this node's own
+          // notifications: have subscribers rebuild once the database answers again.
+          this.feed?.restart();
+        }
+        throw unavailable(err);
+      }
+      client.release();
+      if (result.changes.length > 0) this.emit(result.changes);
+      return result.value;
+    }
+  }
+
+  private payload(changes: readonly Change[]): string {
+    const full = JSON.stringify({ n: this.nodeId, c: changes } satisfies Notice);
+    if (Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES) return full;
+    return JSON.stringify({ n: this.nodeId } satisfies Notice);
+  }
+}
+
+function clientConfig(url: string, opts: PostgresStoreOptions): pg.ClientConfig {
+  return {
+    connectionString: url,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+    statement_timeout: opts.statementTimeoutMs ?? 5000,
+    query_timeout: opts.queryTimeoutMs ?? 6000,
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: 'ecs-secgroup',
+  };
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The LISTEN side of the change feed: one dedicated connection, reconnected with
+ * backoff when lost (checked every `healthCheckMs`); after every reconnect the
+ * store's reload listeners are told that changes may have been missed.
+ */
+class ChangeFeed {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private backoffMs = 100;
+  private connecting: Promise<void> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly opts: PostgresStoreOptions,
+    private readonly nodeId: string,
+    private readonly log: (message: string, err?: unknown) => void,
+    private readonly sink: { changes(c: readonly Change[]): void; reload(): void },
+  ) {}
+
+  /** Connects and LISTENs; rejects when the database cannot be reached. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.healthTimer = setInterval(() => this.check(), this.opts.healthCheckMs ?? 5000);
+    this.healthTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    await this.connecting?.catch(() => {});
+    const c = this.client;
+    this.client = null;
+    await c?.end().catch(() => {});
+  }
+
+  /** Drops the connection; the reconnect that follows triggers a reload. */
+  restart(): void {
+    const c = this.client;
+    if (!c || this.stopped) return;
+    this.client = null;
+    c.end().catch(() => {});
+    this.schedule(0);
+  }
+
+  private connect(): Promise<void> {
+    const p = (async () => {
+      const client = new pg.Client(clientConfig(this.url, this.opts));
+      client.on('error', (err) => this.lost(client, err));
+      client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
+      client.on('notification', (msg) => {
+        if (msg.channel === CHANGE_CHANNEL) this.deliver(msg.payload);
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      } catch (err) {
+        client.removeAllListeners('end');
+        client.on('error', () => {});
+        await client.end().catch(() => {});
+        throw err;
+      }
+      if (this.stopped) {
+        await client.end().catch(() => {});
+        return;
+      }
+      this.client = client;
+    })();
+    this.connecting = p;
+    return p.finally(() => {
+      if (this.connecting === p) this.connecting = null;
+    });
+  }
+
+  private lost(client: pg.Client, err: unknown): void {
+    if (this.client !== client || this.stopped) return;
+    this.client = null;
+    this.log('change feed connection lost; reconnecting', err);
+    client.end().catch(() => {});
+    this.schedule(this.backoffMs);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.reconnect();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private reconnect(): void {
+    if (this.stopped || this.client || this.connecting) return;
+    this.connect().then(
+      () => {
+        if (this.stopped) return;
+        this.backoffMs = 100;
+        this.log('change feed reconnected; subscribers reload');
+        this.sink.reload();
+      },
+      (err) => {
+        this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+        this.log('change feed reconnect failed', err);
+        this.schedule(this.backoffMs);
+      },
+    );
+  }
+
+  /** A cheap query notices a connection that died silently. */
+  private check(): void {
+    const c = this.client;
+    if (!c) {
+      this.schedule(0);
+      return;
+    }
+    c.query('SELECT 1').catch((err) => this.lost(c, err));
+  }
+
+  private deliver(payload: string | undefined): void {
+    let notice: Notice;
+    try {
+      notice = JSON.parse(payload ?? '') as Notice;
+    } catch (err) {
+      this.log('ignoring a malformed change notification', err);
+      return;
+    }
+    if (notice.n === this.nodeId) return; // delivered locally at commit
+    if (Array.isArray(notice.c)) this.sink.changes(notice.c);
+    else this.sink.reload();
+  }
+}

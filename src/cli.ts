@@ -2,10 +2,12 @@
 /** The command line: `ecs-secgroup [serve] [options]`. */
 import { parseArgs } from 'node:util';
 import { type AppConfig, DEFAULTS, startApp } from './app.js';
+import { describeCheckError, runCheck } from './check.js';
 import { AccountsFileError } from './domain/accounts.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 
 const USAGE = `Usage: ecs-secgroup [serve] [options]
+       ecs-secgroup check --from A --to B --proto P [--port N] (see: ecs-secgroup check --help)
 
 Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP.
 
@@ -137,6 +139,15 @@ async function serve(argv: string[]): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'check') {
+    try {
+      process.exitCode = await runCheck(argv.slice(1));
+    } catch (e) {
+      process.stderr.write(`ecs-secgroup check: ${describeCheckError(e)}\n`);
+      process.exitCode = 2;
+    }
+    return;
+  }
   try {
     await serve(argv);
   } catch (e) {

@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: runs the benchmark sections in order and prints their figures.
+ *   node dist/bench/run.js [--only <section>] [--duration <ms>] [--warmup <ms>]
+ * Sections: http (DescribeRegions, service vs bare node:http), and engine when
+ * bench/engine.ts exists (it must export `benchEngine()`).
+ */
+import { parseArgs } from 'node:util';
+import { stopAll } from '../test/helpers/spawn.js';
+import { benchHttp } from './http.js';
+
+interface Section {
+  name: string;
+  run(): Promise<unknown>;
+}
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+  },
+});
+const durationMs = values.duration ? Number(values.duration) : 3000;
+const warmupMs = values.warmup ? Number(values.warmup) : 1000;
+
+/** Imports an optional section module; undefined when the file does not exist. */
+async function optional<T>(specifier: string): Promise<T | undefined> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (e) {
+    if (
+      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String(e).includes(specifier.slice(2))
+    ) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+const sections: Section[] = [{ name: 'http', run: () => benchHttp({ durationMs, warmupMs }) }];
+const engine = await optional<{ benchEngine(): Promise<unknown> }>('./engine.js');
+if (engine) sections.push({ name: 'engine', run: () => engine.benchEngine() });
+
+const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;
+if (chosen.length === 0) {
+  console.error(
+    `unknown section "${values.only}"; sections: ${sections.map((s) => s.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+let failed = false;
+for (const s of chosen) {
+  console.log(`== ${s.name}`);
+  try {
+    await s.run();
+  } catch (e) {
+    failed = true;
+    console.error(`section ${s.name} failed:`, e);
+  }
+}
+await stopAll();
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,122 @@
+/** `ecs-secgroup check`: asks a running server whether traffic is accepted, and why. */
+import { parseArgs } from 'node:util';
+import { callRpc, RpcError } from './client.js';
+
+export const CHECK_USAGE = `Usage: ecs-secgroup check --from A --to B --proto P [--port N] [options]
+
+A and B are each an IP address or a network interface id (eni-…); at least one is an
+interface. IP → eni checks ingress at the interface, eni → IP egress, eni → eni both
+(egress at the sender, ingress at the receiver).
+
+Options:
+  --from A, --to B          the two ends
+  --proto P                 tcp | udp | icmp | gre
+  --port N                  destination port (tcp/udp)
+  --source-port N           source port (default 49152)
+  --local-ip IP             the interface-side address (default its primary address)
+  --nic-type T              intranet | internet (default intranet)
+  --endpoint URL            server (default $ECS_SECGROUP_ENDPOINT or http://127.0.0.1:8080)
+  --region ID               region of the interfaces (default cn-hangzhou)
+  --access-key-id ID        default $ALIBABA_CLOUD_ACCESS_KEY_ID or "test"
+  --access-key-secret S     default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or "test"
+  --json                    print the server's answer as JSON
+Exit code: 0 accepted, 1 dropped, 2 usage or request error.
+`;
+
+const isEni = (s: string) => s.startsWith('eni-');
+
+type View = Record<string, string>;
+
+const verdictOf = (v: View) => (v.Verdict === 'Accept' ? 'ACCEPT' : 'DROP');
+
+function because(v: View): string {
+  if (v.Reason === 'Rule') {
+    return `rule ${v.SecurityGroupRuleId} of ${v.SecurityGroupId} (priority ${v.Priority}, ${v.Policy})`;
+  }
+  if (v.Reason === 'InnerAccess') return 'inner access of a shared security group';
+  return 'no rule matched (default)';
+}
+
+export async function runCheck(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      proto: { type: 'string' },
+      port: { type: 'string' },
+      'source-port': { type: 'string' },
+      'local-ip': { type: 'string' },
+      'nic-type': { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      'access-key-id': { type: 'string' },
+      'access-key-secret': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  const { from, to, proto } = values;
+  if (!from || !to || !proto) throw new Error('--from, --to and --proto are required');
+  if (!isEni(from) && !isEni(to))
+    throw new Error('one of --from and --to must be an interface (eni-…)');
+  const port = values.port ?? '';
+  const sport = values['source-port'] ?? '49152';
+  const params: Record<string, string> = {
+    RegionId: values.region ?? 'cn-hangzhou',
+    IpProtocol: proto,
+  };
+  let direction: string;
+  if (isEni(from) && isEni(to)) {
+    direction = 'interface to interface';
+    Object.assign(params, {
+      SourceNetworkInterfaceId: from,
+      DestNetworkInterfaceId: to,
+      SourcePort: sport,
+      DestPort: port,
+    });
+  } else {
+    direction = isEni(to) ? 'ingress' : 'egress';
+    Object.assign(params, {
+      NetworkInterfaceId: isEni(to) ? to : from,
+      Direction: direction,
+      PeerIp: isEni(to) ? from : to,
+      PeerPort: isEni(to) ? sport : port,
+      LocalPort: isEni(to) ? port : sport,
+    });
+    if (values['local-ip']) params.LocalIp = values['local-ip'];
+    if (values['nic-type']) params.NicType = values['nic-type'];
+  }
+  for (const k of Object.keys(params)) if (params[k] === '') delete params[k];
+  const answer = (await callRpc(
+    {
+      endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? 'http://127.0.0.1:8080',
+      accessKeyId: values['access-key-id'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? 'test',
+      accessKeySecret:
+        values['access-key-secret'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? 'test',
+    },
+    'CheckSecurityGroupTraffic',
+    params,
+  )) as View & { Egress?: View; Ingress?: View };
+  const accepted = answer.Verdict === 'Accept';
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
+  } else {
+    const flow = `${proto.toLowerCase()} ${from}${port ? `:${sport}` : ''} -> ${to}${port ? `:${port}` : ''}`;
+    const why =
+      answer.Egress && answer.Ingress
+        ? `egress ${verdictOf(answer.Egress)} by ${because(answer.Egress)}; ingress ${verdictOf(answer.Ingress)} by ${because(answer.Ingress)}`
+        : because(answer);
+    process.stdout.write(`${accepted ? 'ACCEPT' : 'DROP'} ${flow} (${direction}): ${why}\n`);
+  }
+  return accepted ? 0 : 1;
+}
+
+export function describeCheckError(e: unknown): string {
+  if (e instanceof RpcError) return `${e.message} (HTTP ${e.status})`;
+  return (e as Error).message;
+}

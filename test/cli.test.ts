@@ -13,6 +13,7 @@ import {
   signedV1,
   v1Params,
 } from './helpers/clients.js';
+import { PG_MODE } from './helpers/pg.js';
 import { runCli, startServer, type TestServer, tempDir } from './helpers/server.js';
 
 const DR = { Action: 'DescribeRegions', Version: ECS_VERSION };
@@ -54,7 +55,9 @@ describe('flags', () => {
     assert.notEqual(a.port, b.port);
     const line = a.stdout().split('\n')[0]!;
     assert.match(line, /^ecs-secgroup listening on http:\/\/127\.0\.0\.1:\d+ /);
-    assert.ok(line.includes(a.dataDir), line);
+    // Where the state lives: the data dir, or (suite run on PostgreSQL) the database URL.
+    if (PG_MODE) assert.match(line, /\(store postgres:\/\/[^ ]*ecssg_t_/);
+    else assert.ok(line.includes(a.dataDir), line);
     assert.match(line, /AccessKeyId=test AccessKeySecret=test/);
     const health = await rawRequest(a, { path: '/health' });
     assert.equal(health.status, 200);

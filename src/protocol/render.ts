@@ -16,13 +16,51 @@ const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
 const xml = new XMLBuilder({ ignoreAttributes: true, suppressEmptyNode: false });
 
-function render(status: number, root: string, body: object, format: Format): Rendered {
-  if (format === 'json') return { status, contentType: JSON_TYPE, body: JSON.stringify(body) };
-  return {
-    status,
-    contentType: XML_TYPE,
-    body: XML_DECL + (xml.build({ [root]: body }) as string),
-  };
+/**
+ * A part of a response body rendered once, for data that never changes (a catalogue):
+ * `prerender('Regions', value)` stands for `Regions: value` in a success body.
+ */
+export class Prerendered {
+  readonly json: string;
+  readonly xml: string;
+  constructor(key: string, value: unknown) {
+    this.json = JSON.stringify(value);
+    this.xml = xml.build({ [key]: value }) as string;
+  }
+}
+
+export function prerender(key: string, value: unknown): Prerendered {
+  return new Prerendered(key, value);
+}
+
+function toJson(body: Record<string, unknown>): string {
+  let out = '';
+  for (const key in body) {
+    const v = body[key];
+    if (v === undefined) continue;
+    out += `${out === '' ? '{' : ','}${JSON.stringify(key)}:${v instanceof Prerendered ? v.json : JSON.stringify(v)}`;
+  }
+  return out === '' ? '{}' : `${out}}`;
+}
+
+function toXml(root: string, body: Record<string, unknown>): string {
+  let out = `${XML_DECL}<${root}>`;
+  for (const key in body) {
+    const v = body[key];
+    if (v === undefined) continue;
+    out += v instanceof Prerendered ? v.xml : (xml.build({ [key]: v }) as string);
+  }
+  return `${out}</${root}>`;
+}
+
+function render(
+  status: number,
+  root: string,
+  body: Record<string, unknown>,
+  format: Format,
+): Rendered {
+  if (format === 'json') return { status, contentType: JSON_TYPE, body: toJson(body) };
+  return { status, contentType: XML_TYPE, body: toXml(root, body) };
 }
 
 /** A success body: `RequestId` first; XML root `<ActionResponse>`. Never carries `Code`. */

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { databaseFor, dropCreatedDatabases, PG_MODE } from './pg.js';
 
 /** The compiled CLI, relative to this file's compiled location (dist/test/helpers/). */
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -81,6 +82,7 @@ export async function stopAll(): Promise<void> {
   );
   for (const d of createdDirs) rmSync(d, { recursive: true, force: true });
   createdDirs.clear();
+  await dropCreatedDatabases();
 }
 
 process.once('exit', () => {
@@ -108,10 +110,23 @@ function writeAccounts(accounts: string | object | undefined): string | undefine
 const LISTENING = /ecs-secgroup listening on http:\/\/127\.0\.0\.1:(\d+)\b/;
 
 /** Starts the service and resolves once it prints its listening line. */
-export function startServer(opts: ServerOptions = {}): Promise<TestServer> {
+export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
   const accountsFile = writeAccounts(opts.accounts);
   const args = ['--port', '0', '--data-dir', dataDir];
+  // The whole suite can run on PostgreSQL: one database per data directory.
+  if (PG_MODE && !(opts.args ?? []).includes('--store')) {
+    args.push('--store', await databaseFor(dataDir));
+  }
+  return launch(opts, dataDir, accountsFile, args);
+}
+
+function launch(
+  opts: ServerOptions,
+  dataDir: string,
+  accountsFile: string | undefined,
+  args: string[],
+): Promise<TestServer> {
   if (accountsFile) args.push('--accounts', accountsFile);
   args.push(...(opts.args ?? []));
   const proc = spawnCli(args, opts.env);

@@ -54,7 +54,7 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
 
   return async function handle(req: RawRequest): Promise<Rendered> {
     const requestId = newRequestId();
-    let format: Format = guessFormat(req);
+    let format: Format | undefined; // known once authenticated; guessed for earlier errors
     let action: string | undefined;
     try {
       const nowMs = now();
@@ -85,6 +85,7 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
         format,
       );
     } catch (err) {
+      format ??= guessFormat(req);
       if (isApiError(err)) return renderError(err, requestId, opts.hostId, format);
       opts.onInternalError?.(err, action);
       return renderError(apiError('InternalError'), requestId, opts.hostId, format);

@@ -1,0 +1,65 @@
+/** The RPC pipeline with a stand-in action table: internal failures and envelopes. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createProtocol } from '../../src/protocol/handler.js';
+import { MemoryNonceCache } from '../../src/protocol/nonce.js';
+import { encodeParams, v1Params } from '../helpers/sign.js';
+
+function pipeline(run: () => Promise<Record<string, unknown>>) {
+  const logged: unknown[] = [];
+  const handle = createProtocol({
+    credentials: (id) => (id === 'test' ? { secret: 'test', principal: { uid: '1' } } : undefined),
+    nonces: new MemoryNonceCache(15 * 60 * 1000),
+    actions: {
+      hasVersion: (v) => v === '2014-05-26',
+      lookup: (_v, a) => (a === 'Boom' ? run : undefined),
+    },
+    hostId: 'test-host',
+    onInternalError: (err) => logged.push(err),
+  });
+  const call = (format: string) => {
+    const params = v1Params('GET', { Action: 'Boom', Version: '2014-05-26' }, { format });
+    return handle({
+      method: 'GET',
+      path: '/',
+      rawQuery: encodeParams(params),
+      headers: {},
+      body: Buffer.alloc(0),
+    });
+  };
+  return { call, logged };
+}
+
+test('an unexpected failure is InternalError 500, logged, with no detail to the client', async () => {
+  const { call, logged } = pipeline(async () => {
+    throw new Error('secret detail: /var/lib/db is on fire');
+  });
+  const r = await call('JSON');
+  assert.equal(r.status, 500);
+  const body = JSON.parse(r.body);
+  assert.deepEqual(Object.keys(body).sort(), [
+    'Code',
+    'HostId',
+    'Message',
+    'Recommend',
+    'RequestId',
+  ]);
+  assert.equal(body.Code, 'InternalError');
+  assert.equal(body.HostId, 'test-host');
+  assert.match(body.RequestId, /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+  assert.doesNotMatch(r.body, /fire/);
+  assert.equal(logged.length, 1);
+  const xml = await call('XML');
+  assert.equal(xml.status, 500);
+  assert.match(
+    xml.body,
+    /^<\?xml[^>]*\?><Error><RequestId>[^<]+<\/RequestId><HostId>test-host<\/HostId><Code>InternalError<\/Code>/,
+  );
+});
+
+test('a success body starts with RequestId and keeps the RequestId an action replays', async () => {
+  const { call } = pipeline(async () => ({ RequestId: 'FIRST-RESPONSE-ID', Value: 1 }));
+  const r = await call('JSON');
+  assert.equal(r.status, 200);
+  assert.equal(r.body, '{"RequestId":"FIRST-RESPONSE-ID","Value":1}');
+});

@@ -15,6 +15,8 @@ export interface HttpOptions {
   ready(): boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function send(res: ServerResponse, r: Rendered, close = false): void {
   const headers: Record<string, string | number> = {
     'content-type': r.contentType,
@@ -66,6 +68,18 @@ export function createHttpServer(opts: HttpOptions): Server {
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > opts.bodyLimit) return tooLarge(req, opts, res);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const reply = (body: Buffer) =>
+      opts.handle({ method: req.method ?? 'GET', path, rawQuery, headers: req.headers, body }).then(
+        (r) => send(res, r),
+        () =>
+          send(res, renderError(apiError('InternalError'), newRequestId(), opts.hostId, 'json')),
+      );
+    if (declared === 0 && req.headers['transfer-encoding'] === undefined) {
+      req.resume(); // no body: answer without waiting for the stream to end
+      reply(EMPTY);
+      return;
+    }
 
     const chunks: Buffer[] = [];
     let size = 0;
@@ -82,21 +96,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (aborted) return;
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      opts
-        .handle({
-          method: req.method ?? 'GET',
-          path,
-          rawQuery: q < 0 ? '' : url.slice(q + 1),
-          headers: req.headers,
-          body,
-        })
-        .then(
-          (r) => send(res, r),
-          () =>
-            send(res, renderError(apiError('InternalError'), newRequestId(), opts.hostId, 'json')),
-        );
+      if (!aborted) reply(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
   });
 }

@@ -5,7 +5,12 @@
 import { isIpv6, parseIpv4 } from '../domain/cidr.js';
 import { ownInterface } from '../domain/network.js';
 import type { NetworkInterface } from '../domain/types.js';
-import { type Decision, makePacket, type PacketProtocol } from '../engine/index.js';
+import {
+  type Decision,
+  makePacket,
+  type PacketProtocol,
+  UnknownInterfaceError,
+} from '../engine/index.js';
 import { apiError } from '../errors.js';
 import { type ActionDef, type Call, ECS, type Services } from './context.js';
 import { Params } from './params.js';
@@ -49,6 +54,16 @@ function port(p: Params, name: string, needed: boolean): number {
   return Number(v);
 }
 
+/** An interface deleted between the ownership check and the decision is simply not found. */
+function decideOrNotFound<T>(decide: () => T): T {
+  try {
+    return decide();
+  } catch (e) {
+    if (e instanceof UnknownInterfaceError) throw apiError('InvalidNetworkInterfaceId.NotFound');
+    throw e;
+  }
+}
+
 async function interfaces(svc: Services, call: Call, regionId: string, ids: string[]) {
   return svc.store.read(async (tx) => {
     const out: NetworkInterface[] = [];
@@ -77,7 +92,9 @@ export const checkSecurityGroupTraffic: ActionDef = {
       const srcPort = port(p, 'SourcePort', ports);
       const dstPort = port(p, 'DestPort', ports);
       await interfaces(svc, call, regionId, [srcId, dstId]);
-      const d = svc.engine.decideBetween(srcId, dstId, protocol, srcPort, dstPort);
+      const d = decideOrNotFound(() =>
+        svc.engine.decideBetween(srcId, dstId, protocol, srcPort, dstPort),
+      );
       const both = d.verdict === 'accept';
       const decisive = !both && d.egress.verdict === 'drop' ? d.egress : d.ingress;
       return {
@@ -101,17 +118,19 @@ export const checkSecurityGroupTraffic: ActionDef = {
     );
     const [eni] = await interfaces(svc, call, regionId, [eniId]);
     const localIp = ip(p, 'LocalIp', eni!.primaryIpAddress);
-    const d = svc.engine.decide(
-      makePacket({
-        interfaceId: eniId,
-        direction,
-        protocol,
-        localAddr: localIp,
-        localPort,
-        peerAddr: peerIp,
-        peerPort,
-        nicType: nicType ?? 'intranet',
-      }),
+    const d = decideOrNotFound(() =>
+      svc.engine.decide(
+        makePacket({
+          interfaceId: eniId,
+          direction,
+          protocol,
+          localAddr: localIp,
+          localPort,
+          peerAddr: peerIp,
+          peerPort,
+          nicType: nicType ?? 'intranet',
+        }),
+      ),
     );
     return view(d);
   },

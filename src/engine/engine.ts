@@ -34,8 +34,7 @@ import {
   PROTO_INDEX,
   search128,
   type Table,
-  trie16,
-  trie32,
+  trieLookup,
 } from './table.js';
 import { U32Map } from './u32map.js';
 
@@ -441,7 +440,7 @@ export class Engine {
       const local = p.localAddr;
       if (local.family === 4) {
         lRows = t.l4Rows;
-        lo = trie32(t.l4Trie, local.a);
+        lo = trieLookup(t.l4Trie, t.l4Shift, local.a);
       } else {
         lRows = t.l6Rows;
         lo = search128(t.l6Starts, local.a, local.b, local.c, local.d) * W;
@@ -453,10 +452,10 @@ export class Engine {
     let sOff = 0;
     if (t.hasPorts) {
       dRows = t.dRows;
-      dOff = trie16(t.dTrie, ingress ? p.localPort : p.peerPort);
+      dOff = trieLookup(t.dTrie, t.dShift, ingress ? p.localPort : p.peerPort);
       if (t.hasSport) {
         sRows = t.sRows;
-        sOff = trie16(t.sTrie, ingress ? p.peerPort : p.localPort);
+        sOff = trieLookup(t.sTrie, t.sShift, ingress ? p.peerPort : p.localPort);
       }
     }
     const peer = p.peerAddr;
@@ -464,7 +463,7 @@ export class Engine {
     let po: number;
     if (peer.family === 4) {
       pRows = t.p4Rows;
-      po = trie32(t.p4Trie, peer.a);
+      po = trieLookup(t.p4Trie, t.p4Shift, peer.a);
     } else {
       pRows = t.p6Rows;
       po = search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
@@ -479,16 +478,20 @@ export class Engine {
       const m = pRows[po + w]! & rest;
       const r = refAny[w]! & rest;
       if (r !== 0 && (m === 0 || (r & -r) >>> 0 < (m & -m) >>> 0)) {
-        return this.matchRefs(t, peer, pRows, po, lRows, lo, dRows, dOff, sRows, sOff);
+        return this.matchRefs(t, w, peer, pRows, po, lRows, lo, dRows, dOff, sRows, sOff);
       }
       if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
     }
     return null;
   }
 
-  /** The full scan, with the group-reference rows of the peer's groups ORed in. */
+  /**
+   * The scan from word `from` on (no earlier word can match), with the group-reference
+   * rows of the peer's groups ORed in.
+   */
   private matchRefs(
     t: Table,
+    from: number,
     peer: Addr,
     pRows: Int32Array,
     po: number,
@@ -511,14 +514,14 @@ export class Engine {
         if (hits === 0) refs = ref;
         else {
           const tmp = this.tmp;
-          if (hits === 1) for (let w = 0; w < W; w++) tmp[w] = refs[w]!;
-          for (let w = 0; w < W; w++) tmp[w]! |= ref[w]!;
+          if (hits === 1) for (let w = from; w < W; w++) tmp[w] = refs[w]!;
+          for (let w = from; w < W; w++) tmp[w]! |= ref[w]!;
           refs = tmp;
         }
         hits++;
       }
     }
-    for (let w = 0; w < W; w++) {
+    for (let w = from; w < W; w++) {
       const m = (pRows[po + w]! | refs[w]!) & lRows[lo + w]! & dRows[dOff + w]! & sRows[sOff + w]!;
       if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
     }

@@ -47,19 +47,23 @@ export interface Table {
   readonly rules: readonly CompiledRule[];
   /** Peer IPv4 trie (leaf = row offset into p4Rows). */
   readonly p4Trie: Int32Array;
+  readonly p4Shift: number;
   readonly p4Rows: Int32Array;
   readonly p6Starts: Uint32Array;
   readonly p6Rows: Int32Array;
   readonly hasLocal: boolean;
   readonly l4Trie: Int32Array;
+  readonly l4Shift: number;
   readonly l4Rows: Int32Array;
   readonly l6Starts: Uint32Array;
   readonly l6Rows: Int32Array;
   readonly hasPorts: boolean;
   readonly dTrie: Int32Array;
+  readonly dShift: number;
   readonly dRows: Int32Array;
   readonly hasSport: boolean;
   readonly sTrie: Int32Array;
+  readonly sShift: number;
   readonly sRows: Int32Array;
   readonly hasRefs: boolean;
   /** OR of all refRows: the group-reference rules. */
@@ -110,7 +114,7 @@ function buildDim<K extends number | bigint>(
   }
   const sorted = [...bounds].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   const index = new Map<K, number>();
-  sorted.forEach((k, i) => index.set(k, i));
+  for (let i = 0; i < sorted.length; i++) index.set(sorted[i]!, i);
   const m = sorted.length;
   const adds: number[][] = Array.from({ length: m + 1 }, () => []);
   const removes: number[][] = Array.from({ length: m + 1 }, () => []);
@@ -197,24 +201,33 @@ export function buildTable(input: readonly CompiledRule[], ports: boolean): Tabl
   const L6 = hasLocal ? dim128(l6, W) : { starts: EMPTY_U32, rows: EMPTY_I32 };
   const D = ports ? dim32(dp, W, 65535) : { starts: EMPTY_U32, rows: EMPTY_I32 };
   const S = hasSport ? dim32(sp, W, 65535) : { starts: EMPTY_U32, rows: EMPTY_I32 };
+  const none: Trie = { nodes: EMPTY_I32, shift: 0 };
+  const P4T = buildTrie(P4.starts, 32, W);
+  const L4T = hasLocal ? buildTrie(L4.starts, 32, W) : none;
+  const DT = ports ? buildTrie(D.starts, 16, W) : none;
+  const ST = hasSport ? buildTrie(S.starts, 16, W) : none;
   return {
     n,
     W,
     rules,
-    p4Trie: buildTrie(P4.starts, 32, W),
+    p4Trie: P4T.nodes,
+    p4Shift: P4T.shift,
     p4Rows: P4.rows,
     p6Starts: P6.starts,
     p6Rows: P6.rows,
     hasLocal,
-    l4Trie: hasLocal ? buildTrie(L4.starts, 32, W) : EMPTY_I32,
+    l4Trie: L4T.nodes,
+    l4Shift: L4T.shift,
     l4Rows: L4.rows,
     l6Starts: L6.starts,
     l6Rows: L6.rows,
     hasPorts: ports,
-    dTrie: ports ? buildTrie(D.starts, 16, W) : EMPTY_I32,
+    dTrie: DT.nodes,
+    dShift: DT.shift,
     dRows: D.rows,
     hasSport,
-    sTrie: hasSport ? buildTrie(S.starts, 16, W) : EMPTY_I32,
+    sTrie: ST.nodes,
+    sShift: ST.shift,
     sRows: S.rows,
     hasRefs: refRows.size > 0,
     refAny,
@@ -224,31 +237,40 @@ export function buildTable(input: readonly CompiledRule[], ports: boolean): Tabl
   };
 }
 
-export const EMPTY_TABLE: Table = buildTable([], false);
-
 /**
- * A multibit trie (8-bit strides) over a 16- or 32-bit domain cut into intervals at
- * `starts`: a flat array of 256-entry chunks, chunk 0 the root. An entry >= 0 is a leaf,
- * the interval's row offset (index * W); an entry < 0 is `~child` (a chunk index).
- * Chunks exist only where an interval boundary falls strictly inside a child's span,
- * so a lookup is 1-4 (IPv4) or 1-2 (ports) array loads.
+ * A multibit trie over a 16- or 32-bit domain cut into intervals at `starts`: a flat
+ * array holding a root of 2^R entries at offset 0 (R = 4, 8 or 12 by the number of
+ * intervals, so small tables stay small) and 16-entry (one cache line) chunks after it.
+ * An entry >= 0 is a leaf, the interval's row offset (index * W); an entry < 0 is
+ * `~offset` of a child chunk. Chunks exist only where an interval boundary falls strictly
+ * inside a child's span, so a lookup is a few dependent array loads.
  */
-export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Int32Array {
+export interface Trie {
+  readonly nodes: Int32Array;
+  /** `bits - R`: the root is indexed by `key >>> shift`. */
+  readonly shift: number;
+}
+
+export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
   const m = starts.length;
+  const root = m <= 4 ? 4 : m <= 64 ? 8 : 12;
   let buf = scratch;
-  let chunks = 0;
-  // A chunk for [base, base + 256 * 2^shift); `first` is the interval containing `base`.
-  const make = (base: number, shift: number, first: number): number => {
-    const id = chunks++;
-    if (chunks * 256 > buf.length) {
-      const grown = new Int32Array(buf.length * 2);
+  let used = 0;
+  // A chunk for [base, base + 2^rem) with 2^stride entries; `first` is the interval
+  // containing `base`.
+  const make = (base: number, stride: number, rem: number, first: number): number => {
+    const n = 1 << stride;
+    const at = used;
+    used += n;
+    if (used > buf.length) {
+      const grown = new Int32Array(Math.max(buf.length * 2, used));
       grown.set(buf);
       buf = grown;
       scratch = grown;
     }
-    const at = id << 8;
-    const size = 2 ** shift;
-    const end = base + 256 * size;
+    const childRem = rem - stride;
+    const size = 2 ** childRem;
+    const end = base + n * size;
     let cur = first;
     let j = first + 1;
     let k = 0;
@@ -258,7 +280,7 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Int32A
       const cs = base + kb * size;
       while (j < m && starts[j]! <= cs) cur = j++;
       if (j < m && starts[j]! < cs + size) {
-        const child = make(cs, shift - 8, cur);
+        const child = make(cs, 4, childRem, cur);
         buf[at + kb] = ~child;
         while (j < m && starts[j]! < cs + size) cur = j++;
       } else {
@@ -266,28 +288,21 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Int32A
       }
       k = kb + 1;
     }
-    if (k < 256) buf.fill(cur * W, at + k, at + 256);
-    return id;
+    if (k < n) buf.fill(cur * W, at + k, at + n);
+    return at;
   };
-  make(0, bits - 8, 0);
-  return buf.slice(0, chunks * 256);
+  make(0, root, bits, 0);
+  return { nodes: buf.slice(0, used), shift: bits - root };
 }
 
-/** Row offset of a 32-bit key in a trie from `buildTrie(…, 32, …)`. */
-export function trie32(t: Int32Array, x: number): number {
-  let v = t[x >>> 24]!;
-  if (v >= 0) return v;
-  v = t[(~v << 8) | ((x >>> 16) & 255)]!;
-  if (v >= 0) return v;
-  v = t[(~v << 8) | ((x >>> 8) & 255)]!;
-  if (v >= 0) return v;
-  return t[(~v << 8) | (x & 255)]!;
-}
-
-/** Row offset of a 16-bit key (a port) in a trie from `buildTrie(…, 16, …)`. */
-export function trie16(t: Int32Array, x: number): number {
-  const v = t[x >>> 8]!;
-  return v >= 0 ? v : t[(~v << 8) | (x & 255)]!;
+/** Row offset of a key in a trie from `buildTrie`. */
+export function trieLookup(t: Int32Array, shift: number, x: number): number {
+  let v = t[x >>> shift]!;
+  while (v < 0) {
+    shift -= 4;
+    v = t[~v + ((x >>> shift) & 15)]!;
+  }
+  return v;
 }
 
 /** Index of the last interval whose start is <= x (starts[0] is 0). */
@@ -325,3 +340,6 @@ export function search128(s: Uint32Array, a: number, b: number, c: number, d: nu
   }
   return lo;
 }
+
+/** The table of a slot without rules (declared last: it runs buildTable at load). */
+export const EMPTY_TABLE: Table = buildTable([], false);

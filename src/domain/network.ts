@@ -22,8 +22,8 @@ export interface NewVSwitchInput {
 
 /** A vSwitch: a zone of the region, a CIDR inside the VPC's, overlapping no other vSwitch. */
 export async function createVSwitch(tx: Tx, input: NewVSwitchInput, now: number): Promise<VSwitch> {
+  await tx.lock(`vpc:${input.vpcId}`); // before reading: a concurrent DeleteVpc checks after it
   const vpc = await ownVpc(tx, input.ownerUid, input.regionId, input.vpcId);
-  await tx.lock(`vpc:${vpc.id}`);
   if (!findRegion(input.regionId)?.zones.includes(input.zoneId))
     throw apiError('InvalidZoneId.NotFound');
   if (!ipv4Contains(vpc.cidrBlock, input.cidrBlock)) throw apiError('InvalidCidrBlock.NotInVpc');
@@ -127,8 +127,8 @@ export async function createInterface(
   input: NewInterfaceInput,
   now: number,
 ): Promise<NetworkInterface> {
+  await tx.lock(`vswitch:${input.vSwitchId}`); // addresses, and a concurrent DeleteVSwitch
   const vsw = await ownVSwitch(tx, input.ownerUid, input.regionId, input.vSwitchId);
-  await tx.lock(`vswitch:${vsw.id}`);
   const base = { ownerUid: input.ownerUid, regionId: input.regionId, vpcId: vsw.vpcId };
   await checkGroups(tx, base, input.securityGroupIds);
   const taken = new Set((await tx.listInterfacesInVSwitch(vsw.id)).map((e) => e.primaryIpAddress));
@@ -147,7 +147,14 @@ export async function createInterface(
   return eni;
 }
 
-export async function ownInterface(tx: Tx, ownerUid: string, regionId: string, id: string) {
+export async function ownInterface(
+  tx: Tx,
+  ownerUid: string,
+  regionId: string,
+  id: string,
+  lock = false,
+) {
+  if (lock) await tx.lock(`eni:${id}`); // memberships are read, changed and written back
   const e = await tx.getInterface(id);
   if (!e || e.ownerUid !== ownerUid || e.regionId !== regionId) {
     throw apiError('InvalidNetworkInterfaceId.NotFound');
@@ -156,7 +163,7 @@ export async function ownInterface(tx: Tx, ownerUid: string, regionId: string, i
 }
 
 export async function deleteInterface(tx: Tx, ownerUid: string, regionId: string, id: string) {
-  const e = await ownInterface(tx, ownerUid, regionId, id);
+  const e = await ownInterface(tx, ownerUid, regionId, id, true);
   await tx.deleteInterface(e.id);
 }
 
@@ -167,7 +174,7 @@ export async function joinGroup(
   eniId: string,
   groupId: string,
 ) {
-  const e = await ownInterface(tx, ownerUid, regionId, eniId);
+  const e = await ownInterface(tx, ownerUid, regionId, eniId, true);
   await ownGroup(tx, ownerUid, regionId, groupId, true);
   if (e.securityGroupIds.includes(groupId)) throw apiError('InvalidInstanceId.AlreadyExists');
   const ids = [...e.securityGroupIds, groupId];
@@ -182,7 +189,7 @@ export async function leaveGroup(
   eniId: string,
   groupId: string,
 ) {
-  const e = await ownInterface(tx, ownerUid, regionId, eniId);
+  const e = await ownInterface(tx, ownerUid, regionId, eniId, true);
   await ownGroup(tx, ownerUid, regionId, groupId, true);
   if (!e.securityGroupIds.includes(groupId)) throw apiError('InstanceNotInSecurityGroup');
   if (e.securityGroupIds.length === 1) throw apiError('InstanceLastSecurityGroup');

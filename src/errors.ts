@@ -78,6 +78,12 @@ export const CATALOGUE = {
     413,
     'The request body is larger than the service accepts (%s bytes).',
   ),
+  'RequestTooLarge#header': entry(
+    'RequestTooLarge',
+    431,
+    'The request line and headers are larger than the service accepts (%s bytes); send the parameters in a form body.',
+  ),
+  BadRequest: entry('BadRequest', 400, 'The HTTP request is malformed.'),
   UnsupportedHTTPMethod: entry(
     'UnsupportedHTTPMethod',
     405,

@@ -1,6 +1,13 @@
 /** HTTP transport: `/health`, body limits, and everything else handed to the RPC protocol. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { apiError } from './errors.js';
 import type { RawRequest } from './protocol/authenticate.js';
 import { guessFormat } from './protocol/authenticate.js';
@@ -40,8 +47,28 @@ function tooLarge(req: IncomingMessage, opts: HttpOptions, res: ServerResponse):
   req.resume(); // drain without buffering
 }
 
+/** Request line and headers: the v3 SDK sends every parameter in the query (100 permissions ≈ 20 KB). */
+export const MAX_HEADER_BYTES = 256 * 1024;
+
+/** A request the HTTP parser refused: answered with the JSON error envelope, never a bare status. */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, hostId: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? apiError('RequestTooLarge#header', MAX_HEADER_BYTES)
+      : apiError('BadRequest');
+  const r = renderError(e, newRequestId(), hostId, 'json');
+  socket.end(
+    `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\ncontent-type: ${r.contentType}\r\n` +
+      `content-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`,
+  );
+}
+
 export function createHttpServer(opts: HttpOptions): Server {
-  return createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -99,6 +126,8 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (!aborted) reply(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
   });
+  server.on('clientError', (err, socket) => clientError(err, socket, opts.hostId));
+  return server;
 }
 
 export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {

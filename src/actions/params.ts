@@ -62,7 +62,7 @@ export class Params {
 
   /**
    * Indexed groups `Name.N.*` (or `Name.N` values when `scalar`), ordered by N.
-   * N must be a positive integer; at most `max` of them.
+   * N must be a positive integer no larger than `max`.
    */
   indexed(name: string, max: number): Map<number, Params> {
     const groups = new Map<number, Map<string, string>>();
@@ -74,6 +74,7 @@ export class Params {
       const n = dot < 0 ? rest : rest.slice(0, dot);
       if (!/^[1-9]\d{0,5}$/.test(n)) throw apiError('InvalidParameter', this.prefix + k);
       const i = Number(n);
+      if (i > max) throw apiError('InvalidParameter.TooMany', this.prefix + name, max);
       if (!groups.has(i)) groups.set(i, new Map());
       groups.get(i)!.set(dot < 0 ? '' : rest.slice(dot + 1), v);
     }

@@ -60,8 +60,21 @@ export function parseIpv4Cidr(s: string): Cidr | undefined {
   };
 }
 
+/**
+ * An embedded dotted quad (`::a.b.c.d`, `::ffff:a.b.c.d`) rewritten as two hex groups:
+ * ipaddr.js reads a bare `::a.b.c.d` as `::ffff:a.b.c.d`, which is another address.
+ */
+function hexTail(s: string): string | undefined {
+  if (!s.includes('.')) return s;
+  const colon = s.lastIndexOf(':');
+  const v4 = parseIpv4(s.slice(colon + 1));
+  if (colon < 0 || v4 === undefined) return undefined;
+  return `${s.slice(0, colon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+}
+
 export function isIpv6(s: string): boolean {
-  return !s.includes('%') && ipaddr.IPv6.isValid(s);
+  const hex = hexTail(s);
+  return hex !== undefined && !hex.includes('%') && ipaddr.IPv6.isValid(hex);
 }
 
 /**
@@ -73,7 +86,9 @@ export function parseIpv6Cidr(s: string): Cidr | 'bad-prefix' | undefined {
   if (parts === undefined) return undefined;
   if (parts === 'bad-prefix') return isIpv6(s.slice(0, s.indexOf('/'))) ? 'bad-prefix' : undefined;
   if (!isIpv6(parts.addr)) return undefined;
-  const net = ipaddr.IPv6.networkAddressFromCIDR(`${parts.addr}/${parts.prefix}`) as ipaddr.IPv6;
+  const net = ipaddr.IPv6.networkAddressFromCIDR(
+    `${hexTail(parts.addr)}/${parts.prefix}`,
+  ) as ipaddr.IPv6;
   return { family: 6, prefix: parts.prefix, text: `${net.toString()}/${parts.prefix}` };
 }
 

@@ -34,7 +34,7 @@ export function describeRegionsRequest(): RequestSpec {
 }
 
 /** Starts the bare server child; resolves with its URL and a stop function. */
-async function startBare(body: Buffer, contentType: string) {
+export async function startBare(body: Buffer, contentType: string) {
   const dir = tempDir('ecs-sg-bench-');
   const file = join(dir, 'body');
   writeFileSync(file, body);

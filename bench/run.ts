@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: runs the benchmark sections in order and prints their figures.
  *   node dist/bench/run.js [--only <section>] [--duration <ms>] [--warmup <ms>]
- * Sections: http (DescribeRegions, service vs bare node:http), and engine when
- * bench/engine.ts exists (it must export `benchEngine()`).
+ * Sections: http (DescribeRegions, service vs bare node:http), store (Authorize and
+ * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
+ * sqlite), and engine when bench/engine.ts exists (it must export `benchEngine()`).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
 import { benchHttp } from './http.js';
+import { benchStore } from './store.js';
 
 interface Section {
   name: string;
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
+    store: { type: 'string' },
   },
 });
 const durationMs = values.duration ? Number(values.duration) : 3000;
@@ -38,7 +41,16 @@ async function optional<T>(specifier: string): Promise<T | undefined> {
   }
 }
 
-const sections: Section[] = [{ name: 'http', run: () => benchHttp({ durationMs, warmupMs }) }];
+if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'postgres') {
+  console.error(`--store expects sqlite or postgres, got "${values.store}"`);
+  process.exit(2);
+}
+const store = values.store as 'sqlite' | 'postgres' | undefined;
+
+const sections: Section[] = [
+  { name: 'http', run: () => benchHttp({ durationMs, warmupMs }) },
+  { name: 'store', run: () => benchStore({ durationMs, warmupMs, store }) },
+];
 const engine = await optional<{ benchEngine(): Promise<unknown> }>('./engine.js');
 if (engine) sections.push({ name: 'engine', run: () => engine.benchEngine() });
 

@@ -2,7 +2,7 @@ import { evaluationOrder, ownGroup } from '../domain/rules.js';
 import { type ActionDef, ECS } from './context.js';
 import { tokenPage } from './paging.js';
 import { Params } from './params.js';
-import { permissionView } from './views.js';
+import { type GroupNames, permissionView } from './views.js';
 
 export const describeSecurityGroupAttribute: ActionDef = {
   version: ECS,
@@ -25,9 +25,11 @@ export const describeSecurityGroupAttribute: ActionDef = {
         .filter((r) => nicType === undefined || r.nicType === nicType)
         .sort(evaluationOrder);
       const page = tokenPage(rules, p);
+      const names: GroupNames = new Map();
       const permissions = [];
-      for (const r of page.items)
-        permissions.push(await permissionView(tx, svc.accounts, r, g.ownerUid));
+      for (const r of page.items) {
+        permissions.push(await permissionView(tx, svc.accounts, r, g.ownerUid, names));
+      }
       return {
         RegionId: regionId,
         SecurityGroupId: g.id,

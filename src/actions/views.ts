@@ -7,17 +7,27 @@ const range = (r: PortRange | null) => (r ? `${r.from}/${r.to}` : '');
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** A Permission of DescribeSecurityGroupAttribute: every field present, '' when unused. */
+/** Names of referenced groups, looked up once per request. */
+export type GroupNames = Map<string, Promise<string>>;
+
 export async function permissionView(
   tx: Tx,
   accounts: AccountDirectory,
   rule: Rule,
   groupOwner: string,
+  names: GroupNames = new Map(),
 ) {
   const ingress = rule.direction === 'ingress';
   let refName = '';
   let refOwner = '';
   if (rule.peerGroup) {
-    refName = (await tx.getGroup(rule.peerGroup.groupId))?.name ?? '';
+    const id = rule.peerGroup.groupId;
+    if (!names.has(id))
+      names.set(
+        id,
+        tx.getGroup(id).then((g) => g?.name ?? ''),
+      );
+    refName = await names.get(id)!;
     if (rule.peerGroup.ownerUid !== groupOwner) {
       refOwner = accounts.byUid(rule.peerGroup.ownerUid)?.name ?? rule.peerGroup.ownerUid;
     }

@@ -139,11 +139,36 @@ function toInterface(r: Row): NetworkInterface {
   };
 }
 
+/**
+ * Rules by group, for a store whose one connection runs every transaction in turn
+ * (SQLite): what a transaction reads is then what is committed or its own writes.
+ * Every rule write drops its group's entry; the store clears it all when a transaction
+ * rolls back or a COMMIT fails.
+ */
+export class RuleCache {
+  private readonly byGroup = new Map<string, readonly Rule[]>();
+  get(groupId: string): readonly Rule[] | undefined {
+    return this.byGroup.get(groupId);
+  }
+  set(groupId: string, rules: readonly Rule[]): void {
+    this.byGroup.set(groupId, rules);
+  }
+  drop(groupId: string): void {
+    this.byGroup.delete(groupId);
+  }
+  clear(): void {
+    this.byGroup.clear();
+  }
+}
+
 export class SqlTx implements Tx {
   /** What this transaction changed, for subscribers after commit. */
   readonly changes: Change[] = [];
 
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly cache?: RuleCache,
+  ) {}
 
   private async one<T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
     const rows = await this.db.all(sql, params);
@@ -202,6 +227,7 @@ export class SqlTx implements Tx {
       this.changes.push({ kind: 'rule', id: r.id, rule: null });
     }
     await this.db.run('DELETE FROM rules WHERE group_id = ?', [id]);
+    this.cache?.drop(id);
     await this.db.run('DELETE FROM security_groups WHERE id = ?', [id]);
     this.changes.push({ kind: 'group', id, group: null });
   }
@@ -233,6 +259,7 @@ export class SqlTx implements Tx {
       throw e;
     }
     const rule: Rule = { ...r, seq };
+    this.cache?.drop(rule.securityGroupId);
     this.changes.push({ kind: 'rule', id: rule.id, rule });
     return rule;
   }
@@ -249,9 +276,14 @@ export class SqlTx implements Tx {
       if (this.db.isUniqueViolation(e)) throw new DuplicateRuleError(identity);
       throw e;
     }
+    this.cache?.drop(r.securityGroupId);
     this.changes.push({ kind: 'rule', id: r.id, rule: r });
   }
   async deleteRule(id: string): Promise<void> {
+    if (this.cache) {
+      const rows = await this.db.all('SELECT group_id FROM rules WHERE id = ?', [id]);
+      if (rows[0]) this.cache.drop(String(rows[0].group_id));
+    }
     await this.db.run('DELETE FROM rules WHERE id = ?', [id]);
     this.changes.push({ kind: 'rule', id, rule: null });
   }
@@ -259,9 +291,14 @@ export class SqlTx implements Tx {
     return this.one('SELECT * FROM rules WHERE id = ?', [id], toRule);
   }
   async listRules(groupId: string): Promise<Rule[]> {
-    return (
-      await this.db.all('SELECT * FROM rules WHERE group_id = ? ORDER BY seq', [groupId])
-    ).map(toRule);
+    const cached = this.cache?.get(groupId);
+    if (cached) return cached.slice();
+    const rows = await this.db.all('SELECT * FROM rules WHERE group_id = ? ORDER BY seq', [
+      groupId,
+    ]);
+    const rules = rows.map(toRule);
+    this.cache?.set(groupId, rules.slice());
+    return rules;
   }
   countRules(groupId: string) {
     return this.count('SELECT COUNT(*) AS n FROM rules WHERE group_id = ?', [groupId]);

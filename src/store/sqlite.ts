@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { apiError } from '../errors.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
-import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
+import { type Executor, loadSnapshot, type Row, RuleCache, SqlTx } from './sql.js';
 import type { Change, Store, Tx } from './store.js';
 
 interface Job {
@@ -60,6 +60,7 @@ class SqliteExecutor implements Executor {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly exec: SqliteExecutor;
+  private readonly rules = new RuleCache();
   private readonly listeners: ((c: readonly Change[]) => void)[] = [];
   private queue: Job[] = [];
   private draining: Promise<void> | null = null;
@@ -156,7 +157,7 @@ export class SqliteStore implements Store {
       this.db.exec('BEGIN IMMEDIATE');
       for (const job of batch) {
         this.db.exec('SAVEPOINT job');
-        const tx = new SqlTx(this.exec);
+        const tx = new SqlTx(this.exec, this.rules);
         try {
           const value = await job.fn(tx);
           this.db.exec('RELEASE job');
@@ -164,6 +165,7 @@ export class SqliteStore implements Store {
         } catch (err) {
           this.db.exec('ROLLBACK TO job');
           this.db.exec('RELEASE job');
+          this.rules.clear(); // the job may have cached what it wrote
           outcomes.push({ job, ok: false, value: err, changes: [] });
         }
       }
@@ -171,6 +173,7 @@ export class SqliteStore implements Store {
         this.db.exec('COMMIT');
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.rules.clear(); // it may hold what the failed batch wrote
         for (const o of outcomes) o.job.reject(o.ok ? err : o.value);
         continue;
       }

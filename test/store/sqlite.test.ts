@@ -291,3 +291,62 @@ describe('SqliteStore', () => {
     }
   });
 });
+
+test('the rule cache never shows what a rolled-back transaction wrote', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecs-sg-cache-'));
+  const store = SqliteStore.open(dir);
+  try {
+    const group = {
+      id: 'sg-cache',
+      ownerUid: '1',
+      regionId: 'cn-hangzhou',
+      name: '',
+      description: '',
+      vpcId: null,
+      type: 'normal' as const,
+      innerAccessPolicy: 'Accept' as const,
+      resourceGroupId: '',
+      tags: [],
+      creationTime: '2026-01-01T00:00:00Z',
+    };
+    const rule = (id: string) => ({
+      id,
+      securityGroupId: 'sg-cache',
+      direction: 'ingress' as const,
+      protocol: 'tcp' as const,
+      portRange: { from: 22, to: 22 },
+      sourcePortRange: null,
+      nicType: 'internet' as const,
+      policy: 'accept' as const,
+      priority: 1,
+      peerCidr: `10.0.0.${id.length}/32`,
+      peerIpv6Cidr: null,
+      peerGroup: null,
+      localCidr: null,
+      localIpv6Cidr: null,
+      description: '',
+      createTime: '2026-01-01T00:00:00Z',
+    });
+    await store.write(async (tx) => {
+      await tx.insertGroup(group);
+      await tx.insertRule(rule('sgr-a'), 'a');
+    });
+    assert.equal((await store.read((tx) => tx.listRules('sg-cache'))).length, 1); // cached now
+    await assert.rejects(
+      store.write(async (tx) => {
+        await tx.insertRule(rule('sgr-bb'), 'b');
+        assert.equal((await tx.listRules('sg-cache')).length, 2); // re-cached inside the tx
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    const after = await store.read((tx) => tx.listRules('sg-cache'));
+    assert.deepEqual(
+      after.map((r) => r.id),
+      ['sgr-a'],
+    );
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -446,6 +446,7 @@ export class PostgresStore implements Store {
         throw unavailable(err);
       }
       client.release();
+      this.feed?.nudge(); // the database answers: a lost change feed need not wait its backoff
       if (result.changes.length > 0) this.emit(result.changes);
       return result.value;
     }
@@ -517,6 +518,17 @@ class ChangeFeed {
     await c?.end().catch(() => {});
   }
 
+  /**
+   * The database just answered another connection: if the feed is down and waiting out
+   * its backoff, reconnect now, so other nodes' changes are followed again within moments.
+   */
+  nudge(): void {
+    if (this.client || this.connecting || this.stopped || this.backoffMs <= 100) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.reconnect();
+  }
+
   /** Drops the connection; the reconnect that follows triggers a reload. */
   restart(): void {
     const c = this.client;
@@ -582,7 +594,7 @@ class ChangeFeed {
         this.sink.reload();
       },
       (err) => {
-        this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+        this.backoffMs = Math.min(this.backoffMs * 2, 1000);
         this.log('change feed reconnect failed', err);
         this.schedule(this.backoffMs);
       },

@@ -460,7 +460,14 @@ else
           'B answers again',
         );
         recovery.b = Date.now() - tUp;
-        await until(() => check(b, eniId, 22), verdict('Accept', 'Rule'), 15_000, 'B reloads');
+        // Once B answers again, its change feed is nudged to reconnect at once and its engine
+        // reloads: A's rule (written while B's feed was down) shows within moments.
+        await until(
+          () => check(b, eniId, 22),
+          verdict('Accept', 'Rule'),
+          3_000,
+          'B follows A once it answers again',
+        );
         recovery.feed = Date.now() - tUp;
         await sleep(1000);
       } finally {

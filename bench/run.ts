@@ -3,10 +3,11 @@
  *   node dist/bench/run.js [--only <section>] [--duration <ms>] [--warmup <ms>]
  * Sections: http (DescribeRegions, service vs bare node:http), store (Authorize and
  * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
- * sqlite), and engine when bench/engine.ts exists (it must export `benchEngine()`).
+ * sqlite), and engine (decisions per second of the compiled engine vs the reference).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
+import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchStore } from './store.js';
 
@@ -26,21 +27,6 @@ const { values } = parseArgs({
 const durationMs = values.duration ? Number(values.duration) : 3000;
 const warmupMs = values.warmup ? Number(values.warmup) : 1000;
 
-/** Imports an optional section module; undefined when the file does not exist. */
-async function optional<T>(specifier: string): Promise<T | undefined> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (e) {
-    if (
-      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-      String(e).includes(specifier.slice(2))
-    ) {
-      return undefined;
-    }
-    throw e;
-  }
-}
-
 if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'postgres') {
   console.error(`--store expects sqlite or postgres, got "${values.store}"`);
   process.exit(2);
@@ -50,9 +36,8 @@ const store = values.store as 'sqlite' | 'postgres' | undefined;
 const sections: Section[] = [
   { name: 'http', run: () => benchHttp({ durationMs, warmupMs }) },
   { name: 'store', run: () => benchStore({ durationMs, warmupMs, store }) },
+  { name: 'engine', run: () => benchEngine() },
 ];
-const engine = await optional<{ benchEngine(): Promise<unknown> }>('./engine.js');
-if (engine) sections.push({ name: 'engine', run: () => engine.benchEngine() });
 
 const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;
 if (chosen.length === 0) {

@@ -6,6 +6,7 @@ import * as $Vpc from '@alicloud/vpc20160428';
 import { XMLParser } from 'fast-xml-parser';
 import { type EcsClient, ecsClient, signedV1, vpcClient } from '../helpers/clients.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { PERMISSION_FIELDS } from './support.js';
 
 const R = 'cn-hangzhou';
 let srv: TestServer;
@@ -78,30 +79,7 @@ describe('rule values as stored and returned', () => {
     });
     const perm = (raw.body as { Permissions: { Permission: Record<string, unknown>[] } })
       .Permissions.Permission[0]!;
-    for (const f of [
-      'SecurityGroupRuleId',
-      'Direction',
-      'IpProtocol',
-      'PortRange',
-      'SourcePortRange',
-      'Policy',
-      'Priority',
-      'NicType',
-      'SourceCidrIp',
-      'DestCidrIp',
-      'Ipv6SourceCidrIp',
-      'Ipv6DestCidrIp',
-      'SourceGroupId',
-      'SourceGroupName',
-      'SourceGroupOwnerAccount',
-      'DestGroupId',
-      'DestGroupName',
-      'DestGroupOwnerAccount',
-      'SourcePrefixListId',
-      'DestPrefixListId',
-      'Description',
-      'CreateTime',
-    ]) {
+    for (const f of PERMISSION_FIELDS) {
       assert.equal(typeof perm[f], 'string', `${f} present as a string`);
     }
     assert.equal(perm.Priority, '1');

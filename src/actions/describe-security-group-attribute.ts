@@ -1,8 +1,9 @@
 import { evaluationOrder, ownGroup } from '../domain/rules.js';
+import { rawJson } from '../protocol/render.js';
 import { type ActionDef, ECS } from './context.js';
 import { tokenPage } from './paging.js';
 import { Params } from './params.js';
-import { type GroupNames, permissionView } from './views.js';
+import { peerInfos, permissionJson } from './views.js';
 
 export const describeSecurityGroupAttribute: ActionDef = {
   version: ECS,
@@ -25,11 +26,10 @@ export const describeSecurityGroupAttribute: ActionDef = {
         .filter((r) => nicType === undefined || r.nicType === nicType)
         .sort(evaluationOrder);
       const page = tokenPage(rules, p);
-      const names: GroupNames = new Map();
-      const permissions = [];
-      for (const r of page.items) {
-        permissions.push(await permissionView(tx, svc.accounts, r, g.ownerUid, names));
-      }
+      const peers = await peerInfos(tx, svc.accounts, page.items, g.ownerUid);
+      const permissions = page.items
+        .map((r) => permissionJson(r, r.peerGroup ? peers.get(r.peerGroup.groupId) : undefined))
+        .join(',');
       return {
         RegionId: regionId,
         SecurityGroupId: g.id,
@@ -38,7 +38,7 @@ export const describeSecurityGroupAttribute: ActionDef = {
         VpcId: g.vpcId ?? '',
         InnerAccessPolicy: g.innerAccessPolicy,
         NextToken: page.nextToken,
-        Permissions: { Permission: permissions },
+        Permissions: rawJson('Permissions', `{"Permission":[${permissions}]}`),
       };
     });
   },

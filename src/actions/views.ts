@@ -6,32 +6,37 @@ import type { Tx } from '../store/store.js';
 const range = (r: PortRange | null) => (r ? `${r.from}/${r.to}` : '');
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** A Permission of DescribeSecurityGroupAttribute: every field present, '' when unused. */
-/** Names of referenced groups, looked up once per request. */
-export type GroupNames = Map<string, Promise<string>>;
+/** What a Permission shows of the group a rule names: its name, and its owner's if not ours. */
+export interface PeerInfo {
+  name: string;
+  ownerAccount: string;
+}
 
-export async function permissionView(
+/** The referenced groups of `rules`, each looked up once. */
+export async function peerInfos(
   tx: Tx,
   accounts: AccountDirectory,
-  rule: Rule,
+  rules: readonly Rule[],
   groupOwner: string,
-  names: GroupNames = new Map(),
-) {
-  const ingress = rule.direction === 'ingress';
-  let refName = '';
-  let refOwner = '';
-  if (rule.peerGroup) {
-    const id = rule.peerGroup.groupId;
-    if (!names.has(id))
-      names.set(
-        id,
-        tx.getGroup(id).then((g) => g?.name ?? ''),
-      );
-    refName = await names.get(id)!;
-    if (rule.peerGroup.ownerUid !== groupOwner) {
-      refOwner = accounts.byUid(rule.peerGroup.ownerUid)?.name ?? rule.peerGroup.ownerUid;
-    }
+): Promise<Map<string, PeerInfo>> {
+  const out = new Map<string, PeerInfo>();
+  for (const r of rules) {
+    const ref = r.peerGroup;
+    if (!ref || out.has(ref.groupId)) continue;
+    out.set(ref.groupId, {
+      name: (await tx.getGroup(ref.groupId))?.name ?? '',
+      ownerAccount:
+        ref.ownerUid === groupOwner ? '' : (accounts.byUid(ref.ownerUid)?.name ?? ref.ownerUid),
+    });
   }
+  return out;
+}
+
+/** A Permission of DescribeSecurityGroupAttribute: every field present, '' when unused. */
+export function permissionView(rule: Rule, peer: PeerInfo | undefined) {
+  const ingress = rule.direction === 'ingress';
+  const refName = peer?.name ?? '';
+  const refOwner = peer?.ownerAccount ?? '';
   const far = {
     cidr: rule.peerCidr ?? '',
     ipv6: rule.peerIpv6Cidr ?? '',
@@ -63,6 +68,21 @@ export async function permissionView(
     Description: rule.description,
     CreateTime: rule.createTime,
   };
+}
+
+const renderedPermissions = new WeakMap<Rule, { peer: string; json: string }>();
+
+/**
+ * The JSON of a rule's Permission. Rules are immutable (a change makes a new object), so it
+ * is kept per rule object, and reused while the referenced group's name and owner are the same.
+ */
+export function permissionJson(rule: Rule, peer: PeerInfo | undefined): string {
+  const key = peer ? `${peer.name}\n${peer.ownerAccount}` : '';
+  const hit = renderedPermissions.get(rule);
+  if (hit && hit.peer === key) return hit.json;
+  const json = JSON.stringify(permissionView(rule, peer));
+  renderedPermissions.set(rule, { peer: key, json });
+  return json;
 }
 
 export function groupView(

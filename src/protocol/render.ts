@@ -17,20 +17,30 @@ const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const xml = new XMLBuilder({ ignoreAttributes: true, suppressEmptyNode: false });
 
 /**
- * A part of a response body rendered once, for data that never changes (a catalogue):
- * `prerender('Regions', value)` stands for `Regions: value` in a success body.
+ * A part of a success body whose JSON is already rendered: `prerender('Regions', value)`
+ * for data that never changes (a catalogue), `rawJson('Permissions', json)` for JSON an
+ * action assembled from cached pieces. It stands for `key: value`; its XML is built from
+ * the value (or the parsed JSON) on first use.
  */
 export class Prerendered {
-  readonly json: string;
-  readonly xml: string;
-  constructor(key: string, value: unknown) {
-    this.json = JSON.stringify(value);
-    this.xml = xml.build({ [key]: value }) as string;
+  private xmlText: string | undefined;
+  constructor(
+    private readonly key: string,
+    readonly json: string,
+    private readonly value?: unknown,
+  ) {}
+  get xml(): string {
+    this.xmlText ??= xml.build({ [this.key]: this.value ?? JSON.parse(this.json) }) as string;
+    return this.xmlText;
   }
 }
 
 export function prerender(key: string, value: unknown): Prerendered {
-  return new Prerendered(key, value);
+  return new Prerendered(key, JSON.stringify(value), value);
+}
+
+export function rawJson(key: string, json: string): Prerendered {
+  return new Prerendered(key, json);
 }
 
 function toJson(body: Record<string, unknown>): string {

@@ -61,6 +61,11 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly exec: SqliteExecutor;
   private readonly rules = new RuleCache();
+  /** Transaction control, prepared once: it runs for every job. */
+  private readonly control: Record<
+    'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo',
+    Database.Statement
+  >;
   private readonly listeners: ((c: readonly Change[]) => void)[] = [];
   private queue: Job[] = [];
   private draining: Promise<void> | null = null;
@@ -71,6 +76,13 @@ export class SqliteStore implements Store {
     readonly file: string,
   ) {
     this.exec = new SqliteExecutor(db);
+    this.control = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      savepoint: db.prepare('SAVEPOINT job'),
+      release: db.prepare('RELEASE job'),
+      rollbackTo: db.prepare('ROLLBACK TO job'),
+    };
   }
 
   static open(dataDir: string): SqliteStore {
@@ -154,23 +166,23 @@ export class SqliteStore implements Store {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       const outcomes: { job: Job; ok: boolean; value: unknown; changes: Change[] }[] = [];
-      this.db.exec('BEGIN IMMEDIATE');
+      this.control.begin.run();
       for (const job of batch) {
-        this.db.exec('SAVEPOINT job');
+        this.control.savepoint.run();
         const tx = new SqlTx(this.exec, this.rules);
         try {
           const value = await job.fn(tx);
-          this.db.exec('RELEASE job');
+          this.control.release.run();
           outcomes.push({ job, ok: true, value, changes: tx.changes });
         } catch (err) {
-          this.db.exec('ROLLBACK TO job');
-          this.db.exec('RELEASE job');
+          this.control.rollbackTo.run();
+          this.control.release.run();
           this.rules.clear(); // the job may have cached what it wrote
           outcomes.push({ job, ok: false, value: err, changes: [] });
         }
       }
       try {
-        this.db.exec('COMMIT');
+        this.control.commit.run();
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         this.rules.clear(); // it may hold what the failed batch wrote

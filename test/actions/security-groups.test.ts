@@ -198,6 +198,54 @@ describe('rule values as stored and returned', () => {
   });
 });
 
+describe('rendered permissions', () => {
+  test('renaming a referenced group shows in the rules that name it; XML lists them all', async () => {
+    const id = await create({ vpcId });
+    const peer = await create({ vpcId, securityGroupName: 'before' });
+    await ingress({
+      securityGroupId: id,
+      ipProtocol: 'tcp',
+      portRange: '22/22',
+      sourceGroupId: peer,
+    });
+    await ingress({
+      securityGroupId: id,
+      ipProtocol: 'tcp',
+      portRange: '80/80',
+      sourceCidrIp: '10.0.0.0/8',
+    });
+    assert.equal((await rules(id)).find((r) => r.sourceGroupId)!.sourceGroupName, 'before');
+    await ecs.modifySecurityGroupAttribute(
+      new $Ecs.ModifySecurityGroupAttributeRequest({
+        regionId: R,
+        securityGroupId: peer,
+        securityGroupName: 'after',
+      }),
+    );
+    assert.equal((await rules(id)).find((r) => r.sourceGroupId)!.sourceGroupName, 'after');
+    const r = await signedV1(
+      srv,
+      {
+        Action: 'DescribeSecurityGroupAttribute',
+        Version: '2014-05-26',
+        RegionId: R,
+        SecurityGroupId: id,
+      },
+      { format: 'XML' },
+    );
+    const doc = new XMLParser({ isArray: (name) => name === 'Permission' }).parse(r.text);
+    const perms = doc.DescribeSecurityGroupAttributeResponse.Permissions.Permission;
+    assert.deepEqual(perms.map((p: { PortRange: string }) => p.PortRange).sort(), [
+      '22/22',
+      '80/80',
+    ]);
+    assert.equal(
+      perms.find((p: { SourceGroupId: string }) => p.SourceGroupId === peer).SourceGroupName,
+      'after',
+    );
+  });
+});
+
 describe('revoke and modify', () => {
   test('revoke by SecurityGroupRuleId.N and by Permissions.N; no match is a success', async () => {
     const id = await create();

@@ -131,14 +131,19 @@ export function toPositional(sql: string): string {
   return out;
 }
 
-const converted = new Map<string, string>();
-function positional(sql: string): string {
-  let s = converted.get(sql);
+const prepared = new Map<string, { name: string; text: string }>();
+/**
+ * A named prepared statement for `sql` (`?` placeholders become `$n`): PostgreSQL parses
+ * and plans it once per connection instead of on every call (pg tracks which connections
+ * have it).
+ */
+function statement(sql: string, values: readonly unknown[]): pg.QueryConfig {
+  let s = prepared.get(sql);
   if (s === undefined) {
-    s = toPositional(sql);
-    converted.set(sql, s);
+    s = { name: `ecssg_${prepared.size}`, text: toPositional(sql) };
+    prepared.set(sql, s);
   }
-  return s;
+  return { name: s.name, text: s.text, values: values as unknown[] };
 }
 
 /** Statements that may hit a unique constraint the domain expects to catch and go on from. */
@@ -151,13 +156,13 @@ class PgExecutor implements Executor {
   constructor(private readonly client: pg.PoolClient) {}
 
   async all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const res = await this.client.query(positional(sql), params as unknown[]);
+    const res = await this.client.query(statement(sql, params));
     return res.rows as Row[];
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<void> {
     if (!GUARDED.test(sql)) {
-      await this.client.query(positional(sql), params as unknown[]);
+      await this.client.query(statement(sql, params));
       return;
     }
     // In PostgreSQL a failed statement aborts the whole transaction; a savepoint keeps
@@ -165,7 +170,7 @@ class PgExecutor implements Executor {
     const sp = `s${++this.savepoints}`;
     await this.client.query(`SAVEPOINT ${sp}`);
     try {
-      await this.client.query(positional(sql), params as unknown[]);
+      await this.client.query(statement(sql, params));
     } catch (err) {
       if (isServerError(err)) await this.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
       throw err;
@@ -176,8 +181,7 @@ class PgExecutor implements Executor {
   async insertReturningSeq(sql: string, params: readonly unknown[]): Promise<number> {
     // ON CONFLICT DO NOTHING reports a duplicate without aborting the transaction.
     const res = await this.client.query(
-      `${positional(sql)} ON CONFLICT DO NOTHING RETURNING seq`,
-      params as unknown[],
+      statement(`${sql} ON CONFLICT DO NOTHING RETURNING seq`, params),
     );
     const row = res.rows[0] as Row | undefined;
     if (row === undefined) {

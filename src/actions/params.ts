@@ -100,9 +100,4 @@ export class Params {
     }
     return false;
   }
-
-  /** The entries, for fingerprints. */
-  entries(): [string, string][] {
-    return [...this.map];
-  }
 }

@@ -22,10 +22,3 @@ export async function loadEngine(store: Store, engine = new Engine()): Promise<E
   for (const e of snap.interfaces) engine.upsertInterface(e);
   return engine;
 }
-
-/** An engine that follows every commit of `store` (and, on PostgreSQL, of other nodes). */
-export async function followStore(store: Store): Promise<Engine> {
-  const engine = await loadEngine(store);
-  store.subscribe((changes) => applyChanges(engine, changes));
-  return engine;
-}

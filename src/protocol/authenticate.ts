@@ -76,7 +76,7 @@ function formEntries(req: RawRequest): [string, string][] {
   return entries(formText(req));
 }
 
-export function parseFormat(value: string | undefined): Format {
+function parseFormat(value: string | undefined): Format {
   if (value === undefined || value === '' || /^xml$/i.test(value)) return 'xml';
   if (/^json$/i.test(value)) return 'json';
   throw apiError('InvalidParameter.Format');
@@ -99,7 +99,7 @@ function formText(req: RawRequest): string {
     : '';
 }
 
-export function checkTimestamp(value: string, nowMs: number, skewMs: number): void {
+function checkTimestamp(value: string, nowMs: number, skewMs: number): void {
   const t = TIMESTAMP.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(t)) throw apiError('InvalidTimeStamp.Format');
   if (Math.abs(nowMs - t) > skewMs) throw apiError('InvalidTimeStamp.Expired');

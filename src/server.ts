@@ -1,14 +1,13 @@
 /** HTTP transport: `/health`, body limits, and everything else handed to the RPC protocol. */
 import {
   createServer,
-  type IncomingMessage,
   type Server,
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { apiError } from './errors.js';
+import { type ApiError, apiError } from './errors.js';
 import type { RawRequest } from './protocol/authenticate.js';
 import { guessFormat } from './protocol/authenticate.js';
 import { newRequestId } from './protocol/handler.js';
@@ -32,19 +31,6 @@ function send(res: ServerResponse, r: Rendered, close = false): void {
   if (close) headers.connection = 'close';
   res.writeHead(r.status, headers);
   res.end(r.body);
-}
-
-function tooLarge(req: IncomingMessage, opts: HttpOptions, res: ServerResponse): void {
-  const raw = { method: req.method ?? '', path: '', rawQuery: '', headers: req.headers };
-  const q = (req.url ?? '').indexOf('?');
-  raw.rawQuery = q < 0 ? '' : (req.url ?? '').slice(q + 1);
-  const format = guessFormat({ ...raw, body: Buffer.alloc(0) });
-  send(
-    res,
-    renderError(apiError('RequestTooLarge', opts.bodyLimit), newRequestId(), opts.hostId, format),
-    true,
-  );
-  req.resume(); // drain without buffering
 }
 
 /** Request line and headers: the v3 SDK sends every parameter in the query (100 permissions ≈ 20 KB). */
@@ -71,37 +57,39 @@ export function createHttpServer(opts: HttpOptions): Server {
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (path === '/health' && req.method === 'GET') {
+    const head: RawRequest = {
+      method: req.method ?? 'GET',
+      path: q < 0 ? url : url.slice(0, q),
+      rawQuery: q < 0 ? '' : url.slice(q + 1),
+      headers: req.headers,
+      body: EMPTY,
+    };
+    if (head.path === '/health' && head.method === 'GET') {
       const ok = opts.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      const format = guessFormat({
-        method: req.method ?? '',
-        path,
-        rawQuery: q < 0 ? '' : url.slice(q + 1),
-        headers: req.headers,
-        body: Buffer.alloc(0),
-      });
-      send(
-        res,
-        renderError(apiError('UnsupportedHTTPMethod'), newRequestId(), opts.hostId, format),
+    /** An error answered before (or instead of) the protocol, in the format asked for. */
+    const fail = (e: ApiError, close = false) =>
+      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(head)), close);
+    const reply = (body: Buffer) =>
+      opts.handle({ ...head, body }).then(
+        (r) => send(res, r),
+        () => fail(apiError('InternalError')),
       );
+
+    if (head.method !== 'GET' && head.method !== 'POST') {
+      fail(apiError('UnsupportedHTTPMethod'));
       req.resume();
       return;
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > opts.bodyLimit) return tooLarge(req, opts, res);
-    const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const reply = (body: Buffer) =>
-      opts.handle({ method: req.method ?? 'GET', path, rawQuery, headers: req.headers, body }).then(
-        (r) => send(res, r),
-        () =>
-          send(res, renderError(apiError('InternalError'), newRequestId(), opts.hostId, 'json')),
-      );
+    if (declared > opts.bodyLimit) {
+      fail(apiError('RequestTooLarge', opts.bodyLimit), true);
+      req.resume(); // drain without buffering
+      return;
+    }
     if (declared === 0 && req.headers['transfer-encoding'] === undefined) {
       req.resume(); // no body: answer without waiting for the stream to end
       reply(EMPTY);
@@ -117,7 +105,8 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (size > opts.bodyLimit) {
         aborted = true;
         chunks.length = 0;
-        tooLarge(req, opts, res);
+        fail(apiError('RequestTooLarge', opts.bodyLimit), true);
+        req.resume();
         return;
       }
       chunks.push(chunk);

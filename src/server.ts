@@ -1,10 +1,5 @@
 /** HTTP transport: `/health`, body limits, and everything else handed to the RPC protocol. */
-import {
-  createServer,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ApiError, apiError } from './errors.js';

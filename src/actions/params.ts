@@ -93,11 +93,8 @@ export class Params {
       .filter((v): v is string => v !== undefined);
   }
 
-  /** Whether any parameter is named `Name` or starts with `Name.`. */
+  /** Whether any of `names` is given (non-empty). */
   hasAny(names: readonly string[]): boolean {
-    for (const k of this.map.keys()) {
-      if (names.some((n) => k === n) && this.has(k)) return true;
-    }
-    return false;
+    return names.some((n) => this.has(n));
   }
 }

@@ -204,32 +204,34 @@ export function parsePermission(p: Params, direction: Direction): PermissionInpu
   };
 }
 
+/** The flat rule parameters (those `Permissions.N.*` repeats). */
+const FLAT_NAMES = [
+  'IpProtocol',
+  'PortRange',
+  'SourcePortRange',
+  'Policy',
+  'Priority',
+  'NicType',
+  'Description',
+  'SourceCidrIp',
+  'DestCidrIp',
+  'Ipv6SourceCidrIp',
+  'Ipv6DestCidrIp',
+  'SourceGroupId',
+  'DestGroupId',
+  'SourceGroupOwnerAccount',
+  'SourceGroupOwnerId',
+  'DestGroupOwnerAccount',
+  'DestGroupOwnerId',
+];
+
 /**
  * The permissions of an Authorize/Revoke call: the flat form or `Permissions.N.*`
  * (1-100), never both.
  */
 export function parsePermissions(p: Params, direction: Direction): PermissionInput[] {
   const indexed = p.indexed('Permissions', 100);
-  const flatNames = [
-    'IpProtocol',
-    'PortRange',
-    'SourcePortRange',
-    'Policy',
-    'Priority',
-    'NicType',
-    'Description',
-    'SourceCidrIp',
-    'DestCidrIp',
-    'Ipv6SourceCidrIp',
-    'Ipv6DestCidrIp',
-    'SourceGroupId',
-    'DestGroupId',
-    'SourceGroupOwnerAccount',
-    'SourceGroupOwnerId',
-    'DestGroupOwnerAccount',
-    'DestGroupOwnerId',
-  ];
-  const flat = p.hasAny(flatNames);
+  const flat = p.hasAny(FLAT_NAMES);
   if (indexed.size > 0 && flat) {
     throw apiError(
       'InvalidParameter.Conflict',

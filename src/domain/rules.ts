@@ -52,7 +52,7 @@ const range = (r: PortRange | null) => (r ? `${r.from}/${r.to}` : '');
  * A rule's identity: direction, protocol, port ranges, NicType, policy and both ends.
  * Priority and description are not part of it.
  */
-export function identityOf(r: NewRule): string {
+export function identityOf(r: RuleDefinition): string {
   const peer = r.peerGroup
     ? `group:${r.peerGroup.ownerUid}:${r.peerGroup.groupId}`
     : r.peerIpv6Cidr
@@ -123,15 +123,16 @@ function ownerUidOf(
   return callerUid;
 }
 
-function toNewRule(
+/** What a rule is, without its id and creation time: enough for its identity. */
+export type RuleDefinition = Omit<NewRule, 'id' | 'createTime'>;
+
+function definition(
   group: SecurityGroup,
   input: PermissionInput,
   nicType: NicType,
   peerGroup: NewRule['peerGroup'],
-  now: number,
-): NewRule {
+): RuleDefinition {
   return {
-    id: newId('sgr'),
     securityGroupId: group.id,
     direction: input.direction,
     protocol: input.protocol,
@@ -146,7 +147,6 @@ function toNewRule(
     localCidr: input.localCidr,
     localIpv6Cidr: input.localIpv6Cidr,
     description: input.description,
-    createTime: apiTime(now),
   };
 }
 
@@ -187,7 +187,11 @@ export async function resolvePermission(
   if ((input.far.kind === 'ipv6' || input.localIpv6Cidr) && !group.vpcId) {
     throw apiError('InvalidSecurityGroup.InvalidNetworkType');
   }
-  return toNewRule(group, input, defaultNicType(group, input), peerGroup, ctx.now);
+  return {
+    ...definition(group, input, defaultNicType(group, input), peerGroup),
+    id: newId('sgr'),
+    createTime: apiTime(ctx.now),
+  };
 }
 
 /**
@@ -205,7 +209,7 @@ function lookupIdentity(
     if (ownerUid === undefined) return null;
     peerGroup = { groupId: input.far.groupId, ownerUid };
   }
-  return identityOf(toNewRule(group, input, defaultNicType(group, input), peerGroup, ctx.now));
+  return identityOf(definition(group, input, defaultNicType(group, input), peerGroup));
 }
 
 /** Adds every permission, or none: duplicates and the per-group limit are checked first. */

@@ -67,9 +67,7 @@ export const createNetworkInterface: ActionDef = {
       description: parseDescription(p) ?? '',
     };
     return mutate(svc, call, p, async (tx) => {
-      const e = await createInterface(tx, input, svc.now());
-      const { Status, Type, ...view } = interfaceView(e);
-      return { ...view, Status, Type };
+      return interfaceView(await createInterface(tx, input, svc.now()));
     });
   },
 };

@@ -14,10 +14,16 @@ export class Params {
     return (this.map.get(name) ?? '') !== '';
   }
 
-  /** The value, or undefined when absent or empty. */
+  /**
+   * The value, or undefined when absent or empty. No parameter of the API may carry a NUL
+   * character (U+0000): it is refused here, for every action, rather than reaching a store
+   * (PostgreSQL text cannot hold it).
+   */
   opt(name: string): string | undefined {
     const v = this.map.get(name);
-    return v === undefined || v === '' ? undefined : v;
+    if (v === undefined || v === '') return undefined;
+    if (v.includes('\u0000')) throw apiError('InvalidParameter', this.prefix + name);
+    return v;
   }
 
   req(name: string): string {

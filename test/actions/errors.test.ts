@@ -830,6 +830,24 @@ describe('group, VPC and paging errors', () => {
       400,
     ],
     [
+      'a NUL character in a free-text value',
+      () => create({ resourceGroupId: 'rg-\u0000' }),
+      'InvalidParameter',
+      400,
+    ],
+    [
+      'a NUL character in a rule value',
+      () =>
+        ingress({
+          securityGroupId: g.classic,
+          ...tcp22,
+          sourceCidrIp: '1.1.1.1',
+          description: 'a\u0000b',
+        }),
+      'InvalidParameter',
+      400,
+    ],
+    [
       'bad SecurityGroupType',
       () => create({ securityGroupType: 'premium' }),
       'InvalidSecurityGroupType.ValueNotSupported',

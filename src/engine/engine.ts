@@ -7,8 +7,11 @@
  *   groups share one). A profile holds 16 lazily compiled tables, one per
  *   (direction, nicType, protocol) slot. Changing a rule of group G only drops the tables of
  *   that rule's slot(s) in the profiles that contain G; they recompile on next use.
+ * - a group-reference rule is compiled as the member addresses of the group it names, so
+ *   a change to a group's member addresses (an interface joins, leaves, is created, removed
+ *   or readdressed) drops the tables whose rules name that group;
  * - a map from primary IP to the interfaces that hold it and the groups they are in, used
- *   by group-reference rules and inner access. Membership changes never recompile tables.
+ *   by inner access.
  */
 import type {
   Direction,
@@ -34,7 +37,8 @@ import {
   PROTO_INDEX,
   search128,
   type Table,
-  trieLookup,
+  trieLookup16,
+  trieLookup32,
 } from './table.js';
 import { U32Map } from './u32map.js';
 
@@ -60,6 +64,8 @@ interface Profile {
   readonly groupIds: readonly string[];
   readonly gids: readonly number[];
   readonly tables: (Table | null)[];
+  /** Groups named by group-reference rules of tables compiled so far (see refProfilesByGid). */
+  readonly refGids: Set<number>;
   users: number;
 }
 
@@ -109,6 +115,21 @@ function cidr6(text: string | null): Range6 | null {
 
 const v6Key = (x: Addr): number => (x.a ^ x.b ^ x.c ^ x.d) >>> 0;
 
+function index<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (s === undefined) {
+    s = new Set();
+    m.set(k, s);
+  }
+  s.add(v);
+}
+
+function unindex<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  s?.delete(v);
+  if (s?.size === 0) m.delete(k);
+}
+
 export class Engine {
   private readonly groups = new Map<string, SecurityGroup>();
   private readonly rules = new Map<string, CompiledRule>();
@@ -120,7 +141,10 @@ export class Engine {
   private readonly profilesByGid = new Map<number, Set<Profile>>();
   private readonly peers4 = new U32Map<PeerInfo>();
   private readonly peers6 = new U32Map<PeerInfo[]>();
-  private tmp = new Int32Array(64);
+  /** The interface of the last decision (decisions tend to come in runs per interface). */
+  private lastEni: EniState | null = null;
+  /** Profiles with a compiled table whose group-reference rules name the group. */
+  private readonly refProfilesByGid = new Map<number, Set<Profile>>();
 
   // ---------------------------------------------------------------- groups
 
@@ -249,17 +273,12 @@ export class Engine {
     const profile = this.profileFor(groupIds, gids);
     const old = this.enis.get(eni.id);
     if (old !== undefined) this.detachInterface(old);
+    this.membersChanged(old, addr, gids);
     const e: EniState = { eni, addr, gids, profile, acceptGids: [], hasEnterprise: false };
     this.refreshFlags(e);
     this.enis.set(eni.id, e);
-    for (const g of gids) {
-      let s = this.membersByGid.get(g);
-      if (s === undefined) {
-        s = new Set();
-        this.membersByGid.set(g, s);
-      }
-      s.add(e);
-    }
+    this.lastEni = null;
+    for (const g of gids) index(this.membersByGid, g, e);
     const info = this.peerInfo(addr, true)!;
     info.enis.push(e);
     for (const g of gids) info.gidCount.set(g, (info.gidCount.get(g) ?? 0) + 1);
@@ -270,7 +289,29 @@ export class Engine {
     const e = this.enis.get(id);
     if (e === undefined) return;
     this.enis.delete(id);
+    this.lastEni = null;
     this.detachInterface(e);
+    this.invalidateRefs(e.gids);
+  }
+
+  /** Drops the tables that depend on member addresses an interface update changes. */
+  private membersChanged(old: EniState | undefined, addr: Addr, gids: readonly number[]): void {
+    if (old === undefined) this.invalidateRefs(gids);
+    else if (!addrEquals(old.addr, addr)) this.invalidateRefs([...old.gids, ...gids]);
+    else {
+      this.invalidateRefs(old.gids.filter((g) => !gids.includes(g)));
+      this.invalidateRefs(gids.filter((g) => !old.gids.includes(g)));
+    }
+  }
+
+  private invalidateRefs(gids: readonly number[]): void {
+    for (const g of gids) {
+      const profiles = this.refProfilesByGid.get(g);
+      if (profiles === undefined) continue;
+      for (const p of profiles) {
+        for (let s = 0; s < SLOTS; s++) if (p.tables[s]?.refGids.includes(g)) p.tables[s] = null;
+      }
+    }
   }
 
   hasInterface(id: string): boolean {
@@ -278,11 +319,7 @@ export class Engine {
   }
 
   private detachInterface(e: EniState): void {
-    for (const g of e.gids) {
-      const s = this.membersByGid.get(g);
-      s?.delete(e);
-      if (s?.size === 0) this.membersByGid.delete(g);
-    }
+    for (const g of e.gids) unindex(this.membersByGid, g, e);
     const info = this.peerInfo(e.addr, false);
     if (info !== undefined) {
       const i = info.enis.indexOf(e);
@@ -298,11 +335,8 @@ export class Engine {
     const p = e.profile;
     if (--p.users === 0) {
       this.profiles.delete(p.key);
-      for (const g of p.gids) {
-        const s = this.profilesByGid.get(g);
-        s?.delete(p);
-        if (s?.size === 0) this.profilesByGid.delete(g);
-      }
+      for (const g of p.gids) unindex(this.profilesByGid, g, p);
+      for (const g of p.refGids) unindex(this.refProfilesByGid, g, p);
     }
   }
 
@@ -310,16 +344,16 @@ export class Engine {
     const key = groupIds.join('\n');
     let p = this.profiles.get(key);
     if (p === undefined) {
-      p = { key, groupIds, gids, tables: new Array<Table | null>(SLOTS).fill(null), users: 0 };
+      p = {
+        key,
+        groupIds,
+        gids,
+        tables: new Array<Table | null>(SLOTS).fill(null),
+        refGids: new Set(),
+        users: 0,
+      };
       this.profiles.set(key, p);
-      for (const g of gids) {
-        let s = this.profilesByGid.get(g);
-        if (s === undefined) {
-          s = new Set();
-          this.profilesByGid.set(g, s);
-        }
-        s.add(p);
-      }
+      for (const g of gids) index(this.profilesByGid, g, p);
     }
     p.users++;
     return p;
@@ -371,6 +405,9 @@ export class Engine {
 
   // ---------------------------------------------------------------- decisions
 
+  private readonly memberAddrs = (gid: number): Addr[] =>
+    [...(this.membersByGid.get(gid) ?? [])].map((e) => e.addr);
+
   private compile(p: Profile, slot: number): Table {
     const dirIdx = slot >>> 3;
     const nicIdx = (slot >>> 2) & 1;
@@ -389,9 +426,13 @@ export class Engine {
         }
       }
     }
-    const t = picked.length === 0 ? EMPTY_TABLE : buildTable(picked, protoIdx <= 1);
+    const t =
+      picked.length === 0 ? EMPTY_TABLE : buildTable(picked, protoIdx <= 1, this.memberAddrs);
     p.tables[slot] = t;
-    if (t.W > this.tmp.length) this.tmp = new Int32Array(t.W * 2);
+    for (const g of t.refGids) {
+      p.refGids.add(g);
+      index(this.refProfilesByGid, g, p);
+    }
     return t;
   }
 
@@ -404,8 +445,12 @@ export class Engine {
 
   decide(p: Packet): Decision {
     if (p.established === true) return ESTABLISHED;
-    const e = this.enis.get(p.interfaceId);
-    if (e === undefined) throw new UnknownInterfaceError(p.interfaceId);
+    let e = this.lastEni;
+    if (e === null || e.eni.id !== p.interfaceId) {
+      e = this.enis.get(p.interfaceId) ?? null;
+      if (e === null) throw new UnknownInterfaceError(p.interfaceId);
+      this.lastEni = e;
+    }
     const ingress = p.direction === 'ingress';
     const intranet = p.nicType === 'intranet';
     const proto = p.protocol;
@@ -432,7 +477,51 @@ export class Engine {
     return false;
   }
 
+  /**
+   * The first rule of `t` that matches: peer address and destination port first; the
+   * near-end address and source port are looked up only when the best candidate so far
+   * is a rule that restricts them (most rules do not).
+   */
   private match(t: Table, p: Packet, ingress: boolean): CompiledRule | null {
+    const W = t.W;
+    const peer = p.peerAddr;
+    let pRows: Int32Array;
+    let po: number;
+    if (peer.family === 4) {
+      pRows = t.p4Rows;
+      po = trieLookup32(t.p4Trie, t.p4Shift, peer.a);
+    } else {
+      pRows = t.p6Rows;
+      po = search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
+    }
+    let dRows = t.ones;
+    let dOff = 0;
+    if (t.hasPorts) {
+      dRows = t.dRows;
+      dOff = trieLookup16(t.dTrie, t.dShift, ingress ? p.localPort : p.peerPort);
+    }
+    const fine = t.fine;
+    for (let w = 0; w < W; w++) {
+      const m = pRows[po + w]! & dRows[dOff + w]!;
+      if (m === 0) continue;
+      const low = m & -m;
+      if ((low & fine[w]!) === 0) return t.rules[(w << 5) + 31 - Math.clz32(low)]!;
+      return this.matchFine(t, p, ingress, w, pRows, po, dRows, dOff);
+    }
+    return null;
+  }
+
+  /** `match` from word `from` on, with the near-end address and source port. */
+  private matchFine(
+    t: Table,
+    p: Packet,
+    ingress: boolean,
+    from: number,
+    pRows: Int32Array,
+    po: number,
+    dRows: Int32Array,
+    dOff: number,
+  ): CompiledRule | null {
     const W = t.W;
     let lRows = t.ones;
     let lo = 0;
@@ -440,89 +529,20 @@ export class Engine {
       const local = p.localAddr;
       if (local.family === 4) {
         lRows = t.l4Rows;
-        lo = trieLookup(t.l4Trie, t.l4Shift, local.a);
+        lo = trieLookup32(t.l4Trie, t.l4Shift, local.a);
       } else {
         lRows = t.l6Rows;
         lo = search128(t.l6Starts, local.a, local.b, local.c, local.d) * W;
       }
     }
-    let dRows = t.ones;
-    let dOff = 0;
     let sRows = t.ones;
     let sOff = 0;
-    if (t.hasPorts) {
-      dRows = t.dRows;
-      dOff = trieLookup(t.dTrie, t.dShift, ingress ? p.localPort : p.peerPort);
-      if (t.hasSport) {
-        sRows = t.sRows;
-        sOff = trieLookup(t.sTrie, t.sShift, ingress ? p.peerPort : p.localPort);
-      }
-    }
-    const peer = p.peerAddr;
-    let pRows: Int32Array;
-    let po: number;
-    if (peer.family === 4) {
-      pRows = t.p4Rows;
-      po = trieLookup(t.p4Trie, t.p4Shift, peer.a);
-    } else {
-      pRows = t.p6Rows;
-      po = search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
-    }
-    // First pass: CIDR rules only. Group-reference rules need the peer's memberships (a
-    // map lookup), so they are looked at only when one of them passes the other
-    // dimensions and comes before the best CIDR match.
-    const refAny = t.refAny;
-    for (let w = 0; w < W; w++) {
-      const rest = lRows[lo + w]! & dRows[dOff + w]! & sRows[sOff + w]!;
-      if (rest === 0) continue;
-      const m = pRows[po + w]! & rest;
-      const r = refAny[w]! & rest;
-      if (r !== 0 && (m === 0 || (r & -r) >>> 0 < (m & -m) >>> 0)) {
-        return this.matchRefs(t, w, peer, pRows, po, lRows, lo, dRows, dOff, sRows, sOff);
-      }
-      if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
-    }
-    return null;
-  }
-
-  /**
-   * The scan from word `from` on (no earlier word can match), with the group-reference
-   * rows of the peer's groups ORed in.
-   */
-  private matchRefs(
-    t: Table,
-    from: number,
-    peer: Addr,
-    pRows: Int32Array,
-    po: number,
-    lRows: Int32Array,
-    lo: number,
-    dRows: Int32Array,
-    dOff: number,
-    sRows: Int32Array,
-    sOff: number,
-  ): CompiledRule | null {
-    const W = t.W;
-    let refs = t.zeros;
-    const info = this.lookupPeer(peer);
-    if (info !== undefined) {
-      const gl = info.gidList;
-      let hits = 0;
-      for (let i = 0; i < gl.length; i++) {
-        const ref = t.refRows.get(gl[i]!);
-        if (ref === undefined) continue;
-        if (hits === 0) refs = ref;
-        else {
-          const tmp = this.tmp;
-          if (hits === 1) for (let w = from; w < W; w++) tmp[w] = refs[w]!;
-          for (let w = from; w < W; w++) tmp[w]! |= ref[w]!;
-          refs = tmp;
-        }
-        hits++;
-      }
+    if (t.hasSport) {
+      sRows = t.sRows;
+      sOff = trieLookup16(t.sTrie, t.sShift, ingress ? p.peerPort : p.localPort);
     }
     for (let w = from; w < W; w++) {
-      const m = (pRows[po + w]! | refs[w]!) & lRows[lo + w]! & dRows[dOff + w]! & sRows[sOff + w]!;
+      const m = pRows[po + w]! & dRows[dOff + w]! & lRows[lo + w]! & sRows[sOff + w]!;
       if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
     }
     return null;

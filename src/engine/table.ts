@@ -9,12 +9,14 @@
  * source port) is cut into elementary intervals; each interval carries the bitset of the
  * rules that accept any value in it. A lookup is a binary search per dimension, an AND of
  * a few rows, and the lowest set bit is the deciding rule (bitset order = decision order,
- * so the scan stops at the first non-zero word). Group-reference rules sit in per-group
- * rows that are ORed into the peer row when the peer address belongs to that group.
+ * so the scan stops at the first non-zero word). A group-reference rule is folded into
+ * the peer dimension as one single-address interval per member address of the group it
+ * names, so it costs a decision nothing extra; the engine recompiles the tables naming a
+ * group when that group's member addresses change.
  */
 import type { Rule } from '../domain/types.js';
-import type { Range4, Range6 } from './address.js';
-import { bigIntToWords } from './address.js';
+import type { Addr, Range4, Range6 } from './address.js';
+import { addrToBigInt, bigIntToWords } from './address.js';
 import type { Decision } from './packet.js';
 
 /** Protocol index of a table slot; a rule with protocol `all` has index 4. */
@@ -65,14 +67,18 @@ export interface Table {
   readonly sTrie: Int32Array;
   readonly sShift: number;
   readonly sRows: Int32Array;
-  readonly hasRefs: boolean;
-  /** OR of all refRows: the group-reference rules. */
-  readonly refAny: Int32Array;
-  readonly refRows: ReadonlyMap<number, Int32Array>;
+  /** The rules that restrict the near-end address or the source port. */
+  readonly fine: Int32Array;
+  /** Interned ids of the groups that this table's group-reference rules name. */
+  readonly refGids: readonly number[];
   /** An all-ones row for skipped dimensions. */
   readonly ones: Int32Array;
-  readonly zeros: Int32Array;
 }
+
+/** The member addresses of a group, by interned id (for group-reference rules). */
+export type MembersOf = (gid: number) => Iterable<Addr>;
+
+const NO_MEMBERS: MembersOf = () => [];
 
 export function compareRules(x: CompiledRule, y: CompiledRule): number {
   return (
@@ -138,18 +144,46 @@ function buildDim<K extends number | bigint>(
 
 const MAX32 = 0xffffffff;
 const MAX128 = (1n << 128n) - 1n;
-const num1 = (k: number): readonly number[] => [k];
 
+/**
+ * `buildDim` for 32-bit (or narrower) domains, on typed arrays: sorted unique boundaries,
+ * then each item's bit set in the rows of the intervals it spans.
+ */
 function dim32(items: Item<number>[], W: number, max: number) {
-  return buildDim<number>(items, W, 0, max, (k) => k + 1, num1, 1);
+  const pts = new Float64Array(2 * items.length + 1);
+  let k = 1; // pts[0] = 0
+  for (const it of items) {
+    pts[k++] = it.lo;
+    if (it.hi < max) pts[k++] = it.hi + 1;
+  }
+  const sorted = pts.subarray(0, k).sort();
+  let m = 0;
+  for (let i = 0; i < k; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[m++] = sorted[i]!;
+  const starts = Uint32Array.from(sorted.subarray(0, m));
+  const rows = new Int32Array(m * W);
+  for (const it of items) {
+    const from = search32(starts, it.lo);
+    const to = it.hi < max ? search32(starts, it.hi + 1) : m;
+    const word = it.bit >>> 5;
+    const mask = 1 << (it.bit & 31);
+    for (let i = from; i < to; i++) rows[i * W + word]! |= mask;
+  }
+  return { starts, rows };
 }
 
 function dim128(items: Item<bigint>[], W: number) {
   return buildDim<bigint>(items, W, 0n, MAX128, (k) => k + 1n, bigIntToWords, 4);
 }
 
-/** Builds a table from rules already filtered to one slot. `ports`: a tcp/udp slot. */
-export function buildTable(input: readonly CompiledRule[], ports: boolean): Table {
+/**
+ * Builds a table from rules already filtered to one slot. `ports`: a tcp/udp slot.
+ * `members` gives the addresses a group-reference rule matches.
+ */
+export function buildTable(
+  input: readonly CompiledRule[],
+  ports: boolean,
+  members: MembersOf = NO_MEMBERS,
+): Table {
   const rules = input.filter(
     (r) =>
       (r.peer4 !== null || r.peer6 !== null || r.peerGid >= 0) &&
@@ -165,21 +199,27 @@ export function buildTable(input: readonly CompiledRule[], ports: boolean): Tabl
   const l6: Item<bigint>[] = [];
   const dp: Item<number>[] = [];
   const sp: Item<number>[] = [];
-  const refRows = new Map<number, Int32Array>();
+  const refGids = new Set<number>();
+  const fine = new Int32Array(W);
   let hasLocal = false;
   let hasSport = false;
   rules.forEach((r, bit) => {
     if (r.peer4 !== null) p4.push({ bit, lo: r.peer4.lo, hi: r.peer4.hi });
     if (r.peer6 !== null) p6.push({ bit, lo: r.peer6.lo, hi: r.peer6.hi });
     if (r.peerGid >= 0) {
-      let row = refRows.get(r.peerGid);
-      if (row === undefined) {
-        row = new Int32Array(W);
-        refRows.set(r.peerGid, row);
+      refGids.add(r.peerGid);
+      for (const x of members(r.peerGid)) {
+        if (x.family === 4) p4.push({ bit, lo: x.a, hi: x.a });
+        else {
+          const v = addrToBigInt(x);
+          p6.push({ bit, lo: v, hi: v });
+        }
       }
-      row[bit >>> 5]! |= 1 << (bit & 31);
     }
-    if (r.local4 !== null || r.local6 !== null) hasLocal = true;
+    if (r.local4 !== null || r.local6 !== null) {
+      hasLocal = true;
+      fine[bit >>> 5]! |= 1 << (bit & 31);
+    }
     if (r.local4 !== null) l4.push({ bit, lo: r.local4.lo, hi: r.local4.hi });
     else if (r.local6 === null) l4.push({ bit, lo: 0, hi: MAX32 });
     if (r.local6 !== null) l6.push({ bit, lo: r.local6.lo, hi: r.local6.hi });
@@ -190,11 +230,12 @@ export function buildTable(input: readonly CompiledRule[], ports: boolean): Tabl
       const s = all ? ([0, 65535] as const) : r.sport!;
       dp.push({ bit, lo: d[0], hi: d[1] });
       sp.push({ bit, lo: s[0], hi: s[1] });
-      if (s[0] !== 0 || s[1] !== 65535) hasSport = true;
+      if (s[0] !== 0 || s[1] !== 65535) {
+        hasSport = true;
+        fine[bit >>> 5]! |= 1 << (bit & 31);
+      }
     }
   });
-  const refAny = new Int32Array(W);
-  for (const row of refRows.values()) for (let w = 0; w < W; w++) refAny[w]! |= row[w]!;
   const P4 = dim32(p4, W, MAX32);
   const P6 = dim128(p6, W);
   const L4 = hasLocal ? dim32(l4, W, MAX32) : { starts: EMPTY_U32, rows: EMPTY_I32 };
@@ -229,21 +270,21 @@ export function buildTable(input: readonly CompiledRule[], ports: boolean): Tabl
     sTrie: ST.nodes,
     sShift: ST.shift,
     sRows: S.rows,
-    hasRefs: refRows.size > 0,
-    refAny,
-    refRows,
+    fine,
+    refGids: [...refGids],
     ones,
-    zeros: new Int32Array(W),
   };
 }
 
 /**
  * A multibit trie over a 16- or 32-bit domain cut into intervals at `starts`: a flat
- * array holding a root of 2^R entries at offset 0 (R = 4, 8 or 12 by the number of
- * intervals, so small tables stay small) and 16-entry (one cache line) chunks after it.
+ * array holding a root of 2^R entries at offset 0 and chunks of 2^S entries after it.
  * An entry >= 0 is a leaf, the interval's row offset (index * W); an entry < 0 is
  * `~offset` of a child chunk. Chunks exist only where an interval boundary falls strictly
- * inside a child's span, so a lookup is a few dependent array loads.
+ * inside a child's span, so a lookup is at most 1 + (bits - R) / S dependent array loads.
+ * Ports (16 bits): R = 4, 8 or 12 by the number of intervals and S = 4 (one cache line),
+ * at most 4 loads. Addresses (32 bits): R = S = 8, at most 4 loads (boundaries of CIDRs
+ * and single addresses cluster in a few small ranges, where 4-bit chunks needed up to 8).
  */
 export interface Trie {
   readonly nodes: Int32Array;
@@ -253,7 +294,8 @@ export interface Trie {
 
 export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
   const m = starts.length;
-  const root = m <= 4 ? 4 : m <= 64 ? 8 : 12;
+  const root = bits === 32 ? 8 : m <= 4 ? 4 : m <= 64 ? 8 : 12;
+  const childStride = bits === 32 ? STRIDE32 : STRIDE16;
   let buf = scratch;
   let used = 0;
   // A chunk for [base, base + 2^rem) with 2^stride entries; `first` is the interval
@@ -280,7 +322,7 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
       const cs = base + kb * size;
       while (j < m && starts[j]! <= cs) cur = j++;
       if (j < m && starts[j]! < cs + size) {
-        const child = make(cs, 4, childRem, cur);
+        const child = make(cs, childStride, childRem, cur);
         buf[at + kb] = ~child;
         while (j < m && starts[j]! < cs + size) cur = j++;
       } else {
@@ -295,12 +337,25 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
   return { nodes: buf.slice(0, used), shift: bits - root };
 }
 
-/** Row offset of a key in a trie from `buildTrie`. */
-export function trieLookup(t: Int32Array, shift: number, x: number): number {
+const STRIDE16 = 4;
+const STRIDE32 = 8;
+
+/** Row offset of a key in a 16-bit trie from `buildTrie`. */
+export function trieLookup16(t: Int32Array, shift: number, x: number): number {
   let v = t[x >>> shift]!;
   while (v < 0) {
-    shift -= 4;
-    v = t[~v + ((x >>> shift) & 15)]!;
+    shift -= STRIDE16;
+    v = t[~v + ((x >>> shift) & ((1 << STRIDE16) - 1))]!;
+  }
+  return v;
+}
+
+/** Row offset of a key in a 32-bit trie from `buildTrie`. */
+export function trieLookup32(t: Int32Array, shift: number, x: number): number {
+  let v = t[x >>> shift]!;
+  while (v < 0) {
+    shift -= STRIDE32;
+    v = t[~v + ((x >>> shift) & ((1 << STRIDE32) - 1))]!;
   }
   return v;
 }

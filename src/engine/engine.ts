@@ -460,7 +460,7 @@ export class Engine {
     if (t === null) t = this.compile(e.profile, slot);
     if (t.n !== 0) {
       const r = this.match(t, p, ingress);
-      if (r !== null) return r.decision;
+      if (r !== null) return r;
     }
     if (!ingress) return e.hasEnterprise ? DEFAULT_DROP : DEFAULT_ACCEPT;
     if (intranet && e.acceptGids.length !== 0 && this.innerAccess(e, p.peerAddr)) {
@@ -482,31 +482,24 @@ export class Engine {
    * near-end address and source port are looked up only when the best candidate so far
    * is a rule that restricts them (most rules do not).
    */
-  private match(t: Table, p: Packet, ingress: boolean): CompiledRule | null {
+  private match(t: Table, p: Packet, ingress: boolean): Decision | null {
     const W = t.W;
+    const d = t.data;
     const peer = p.peerAddr;
-    let pRows: Int32Array;
-    let po: number;
-    if (peer.family === 4) {
-      pRows = t.p4Rows;
-      po = trieLookup32(t.p4Trie, t.p4Shift, peer.a);
-    } else {
-      pRows = t.p6Rows;
-      po = search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
-    }
-    let dRows = t.ones;
-    let dOff = 0;
-    if (t.hasPorts) {
-      dRows = t.dRows;
-      dOff = trieLookup16(t.dTrie, t.dShift, ingress ? p.localPort : p.peerPort);
-    }
+    const po =
+      peer.family === 4
+        ? trieLookup32(d, t.p4, t.p4Shift, peer.a)
+        : t.p6Rows + search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
+    const dOff = t.hasPorts
+      ? trieLookup16(d, t.d, t.dShift, ingress ? p.localPort : p.peerPort)
+      : t.ones;
     const fine = t.fine;
     for (let w = 0; w < W; w++) {
-      const m = pRows[po + w]! & dRows[dOff + w]!;
+      const m = d[po + w]! & d[dOff + w]!;
       if (m === 0) continue;
       const low = m & -m;
-      if ((low & fine[w]!) === 0) return t.rules[(w << 5) + 31 - Math.clz32(low)]!;
-      return this.matchFine(t, p, ingress, w, pRows, po, dRows, dOff);
+      if ((low & d[fine + w]!) === 0) return t.decisions[(w << 5) + 31 - Math.clz32(low)]!;
+      return this.matchFine(t, p, ingress, w, po, dOff);
     }
     return null;
   }
@@ -517,33 +510,25 @@ export class Engine {
     p: Packet,
     ingress: boolean,
     from: number,
-    pRows: Int32Array,
     po: number,
-    dRows: Int32Array,
     dOff: number,
-  ): CompiledRule | null {
+  ): Decision | null {
     const W = t.W;
-    let lRows = t.ones;
-    let lo = 0;
+    const d = t.data;
+    let lo = t.ones;
     if (t.hasLocal) {
       const local = p.localAddr;
-      if (local.family === 4) {
-        lRows = t.l4Rows;
-        lo = trieLookup32(t.l4Trie, t.l4Shift, local.a);
-      } else {
-        lRows = t.l6Rows;
-        lo = search128(t.l6Starts, local.a, local.b, local.c, local.d) * W;
-      }
+      lo =
+        local.family === 4
+          ? trieLookup32(d, t.l4, t.l4Shift, local.a)
+          : t.l6Rows + search128(t.l6Starts, local.a, local.b, local.c, local.d) * W;
     }
-    let sRows = t.ones;
-    let sOff = 0;
-    if (t.hasSport) {
-      sRows = t.sRows;
-      sOff = trieLookup16(t.sTrie, t.sShift, ingress ? p.peerPort : p.localPort);
-    }
+    const so = t.hasSport
+      ? trieLookup16(d, t.s, t.sShift, ingress ? p.peerPort : p.localPort)
+      : t.ones;
     for (let w = from; w < W; w++) {
-      const m = pRows[po + w]! & dRows[dOff + w]! & lRows[lo + w]! & sRows[sOff + w]!;
-      if (m !== 0) return t.rules[(w << 5) + 31 - Math.clz32(m & -m)]!;
+      const m = d[po + w]! & d[dOff + w]! & d[lo + w]! & d[so + w]!;
+      if (m !== 0) return t.decisions[(w << 5) + 31 - Math.clz32(m & -m)]!;
     }
     return null;
   }

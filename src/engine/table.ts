@@ -42,37 +42,77 @@ export interface CompiledRule {
   readonly decision: Decision;
 }
 
+/**
+ * A compiled table. Its tries and bitset rows live in one array, `data`, so a decision
+ * touches one array object and a few cache lines; the fields below are offsets into it.
+ * A trie entry is either a row offset (>= 0) or `~offset` of a child chunk, both absolute.
+ */
 export interface Table {
   readonly n: number;
   /** Words per bitset row. */
   readonly W: number;
-  readonly rules: readonly CompiledRule[];
-  /** Peer IPv4 trie (leaf = row offset into p4Rows). */
-  readonly p4Trie: Int32Array;
+  /** The decision of each rule, in bit (= decision) order. */
+  readonly decisions: readonly Decision[];
+  readonly data: Int32Array;
+  /** Peer IPv4 trie. */
+  readonly p4: number;
   readonly p4Shift: number;
-  readonly p4Rows: Int32Array;
+  /** Peer IPv6 interval starts (4 words each) and the offset of their first row. */
   readonly p6Starts: Uint32Array;
-  readonly p6Rows: Int32Array;
+  readonly p6Rows: number;
   readonly hasLocal: boolean;
-  readonly l4Trie: Int32Array;
+  readonly l4: number;
   readonly l4Shift: number;
-  readonly l4Rows: Int32Array;
   readonly l6Starts: Uint32Array;
-  readonly l6Rows: Int32Array;
+  readonly l6Rows: number;
   readonly hasPorts: boolean;
-  readonly dTrie: Int32Array;
+  /** Destination-port trie. */
+  readonly d: number;
   readonly dShift: number;
-  readonly dRows: Int32Array;
   readonly hasSport: boolean;
-  readonly sTrie: Int32Array;
+  /** Source-port trie. */
+  readonly s: number;
   readonly sShift: number;
-  readonly sRows: Int32Array;
-  /** The rules that restrict the near-end address or the source port. */
-  readonly fine: Int32Array;
+  /** Row of the rules that restrict the near-end address or the source port. */
+  readonly fine: number;
+  /** An all-ones row, for dimensions a table does not restrict. */
+  readonly ones: number;
   /** Interned ids of the groups that this table's group-reference rules name. */
   readonly refGids: readonly number[];
-  /** An all-ones row for skipped dimensions. */
-  readonly ones: Int32Array;
+}
+
+/** Lays tries and rows out one after another in one Int32Array. */
+class Layout {
+  private readonly parts: Int32Array[] = [];
+  private size = 0;
+
+  add(a: Int32Array): number {
+    const at = this.size;
+    this.parts.push(a);
+    this.size += a.length;
+    return at;
+  }
+
+  /** Adds a trie whose leaves are offsets into rows placed at `rowsAt`. */
+  addTrie(t: Trie, rowsAt: number): number {
+    const at = this.size;
+    const out = new Int32Array(t.nodes.length);
+    for (let i = 0; i < out.length; i++) {
+      const v = t.nodes[i]!;
+      out[i] = v >= 0 ? v + rowsAt : ~(~v + at);
+    }
+    return this.add(out);
+  }
+
+  done(): Int32Array {
+    const data = new Int32Array(this.size);
+    let at = 0;
+    for (const p of this.parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    return data;
+  }
 }
 
 /** The member addresses of a group, by interned id (for group-reference rules). */
@@ -96,7 +136,6 @@ interface Item<K> {
 }
 
 const EMPTY_U32 = new Uint32Array(0);
-const EMPTY_I32 = new Int32Array(0);
 /** Reused by buildTrie (grown, never shrunk); the result is a copy. */
 let scratch = new Int32Array(256 * 64);
 
@@ -192,7 +231,6 @@ export function buildTable(
   rules.sort(compareRules);
   const n = rules.length;
   const W = Math.max(1, (n + 31) >>> 5);
-  const ones = new Int32Array(W).fill(-1);
   const p4: Item<number>[] = [];
   const p6: Item<bigint>[] = [];
   const l4: Item<number>[] = [];
@@ -238,41 +276,64 @@ export function buildTable(
   });
   const P4 = dim32(p4, W, MAX32);
   const P6 = dim128(p6, W);
-  const L4 = hasLocal ? dim32(l4, W, MAX32) : { starts: EMPTY_U32, rows: EMPTY_I32 };
-  const L6 = hasLocal ? dim128(l6, W) : { starts: EMPTY_U32, rows: EMPTY_I32 };
-  const D = ports ? dim32(dp, W, 65535) : { starts: EMPTY_U32, rows: EMPTY_I32 };
-  const S = hasSport ? dim32(sp, W, 65535) : { starts: EMPTY_U32, rows: EMPTY_I32 };
-  const none: Trie = { nodes: EMPTY_I32, shift: 0 };
+  const L4 = hasLocal ? dim32(l4, W, MAX32) : null;
+  const L6 = hasLocal ? dim128(l6, W) : null;
+  const D = ports ? dim32(dp, W, 65535) : null;
+  const S = hasSport ? dim32(sp, W, 65535) : null;
+  // Hot parts first: peer and destination port, then the rows every table reads.
+  const out = new Layout();
   const P4T = buildTrie(P4.starts, 32, W);
-  const L4T = hasLocal ? buildTrie(L4.starts, 32, W) : none;
-  const DT = ports ? buildTrie(D.starts, 16, W) : none;
-  const ST = hasSport ? buildTrie(S.starts, 16, W) : none;
+  const p4Rows = out.add(P4.rows);
+  const p4At = out.addTrie(P4T, p4Rows);
+  let dAt = 0;
+  let dShift = 0;
+  if (D !== null) {
+    const T = buildTrie(D.starts, 16, W);
+    dAt = out.addTrie(T, out.add(D.rows));
+    dShift = T.shift;
+  }
+  const fineAt = out.add(fine);
+  const onesAt = out.add(new Int32Array(W).fill(-1));
+  let l4At = 0;
+  let l4Shift = 0;
+  let l6Rows = 0;
+  if (L4 !== null && L6 !== null) {
+    const T = buildTrie(L4.starts, 32, W);
+    l4At = out.addTrie(T, out.add(L4.rows));
+    l4Shift = T.shift;
+    l6Rows = out.add(L6.rows);
+  }
+  let sAt = 0;
+  let sShift = 0;
+  if (S !== null) {
+    const T = buildTrie(S.starts, 16, W);
+    sAt = out.addTrie(T, out.add(S.rows));
+    sShift = T.shift;
+  }
+  const p6Rows = out.add(P6.rows);
   return {
     n,
     W,
-    rules,
-    p4Trie: P4T.nodes,
+    decisions: rules.map((r) => r.decision),
+    data: out.done(),
+    p4: p4At,
     p4Shift: P4T.shift,
-    p4Rows: P4.rows,
     p6Starts: P6.starts,
-    p6Rows: P6.rows,
+    p6Rows,
     hasLocal,
-    l4Trie: L4T.nodes,
-    l4Shift: L4T.shift,
-    l4Rows: L4.rows,
-    l6Starts: L6.starts,
-    l6Rows: L6.rows,
+    l4: l4At,
+    l4Shift,
+    l6Starts: L6?.starts ?? EMPTY_U32,
+    l6Rows,
     hasPorts: ports,
-    dTrie: DT.nodes,
-    dShift: DT.shift,
-    dRows: D.rows,
+    d: dAt,
+    dShift,
     hasSport,
-    sTrie: ST.nodes,
-    sShift: ST.shift,
-    sRows: S.rows,
-    fine,
+    s: sAt,
+    sShift,
+    fine: fineAt,
+    ones: onesAt,
     refGids: [...refGids],
-    ones,
   };
 }
 
@@ -340,9 +401,9 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
 const STRIDE16 = 4;
 const STRIDE32 = 8;
 
-/** Row offset of a key in a 16-bit trie from `buildTrie`. */
-export function trieLookup16(t: Int32Array, shift: number, x: number): number {
-  let v = t[x >>> shift]!;
+/** Row offset of a key in a 16-bit trie laid out at `at` in `t`. */
+export function trieLookup16(t: Int32Array, at: number, shift: number, x: number): number {
+  let v = t[at + (x >>> shift)]!;
   while (v < 0) {
     shift -= STRIDE16;
     v = t[~v + ((x >>> shift) & ((1 << STRIDE16) - 1))]!;
@@ -350,9 +411,9 @@ export function trieLookup16(t: Int32Array, shift: number, x: number): number {
   return v;
 }
 
-/** Row offset of a key in a 32-bit trie from `buildTrie`. */
-export function trieLookup32(t: Int32Array, shift: number, x: number): number {
-  let v = t[x >>> shift]!;
+/** Row offset of a key in a 32-bit trie laid out at `at` in `t`. */
+export function trieLookup32(t: Int32Array, at: number, shift: number, x: number): number {
+  let v = t[at + (x >>> shift)]!;
   while (v < 0) {
     shift -= STRIDE32;
     v = t[~v + ((x >>> shift) & ((1 << STRIDE32) - 1))]!;

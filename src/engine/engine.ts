@@ -31,14 +31,13 @@ import {
 } from './address.js';
 import type { Decision, Packet, PacketProtocol } from './packet.js';
 import {
+  addressRow,
   buildTable,
   type CompiledRule,
   EMPTY_TABLE,
   PROTO_INDEX,
-  search128,
   type Table,
   trieLookup16,
-  trieLookup32,
 } from './table.js';
 import { U32Map } from './u32map.js';
 
@@ -485,11 +484,7 @@ export class Engine {
   private match(t: Table, p: Packet, ingress: boolean): Decision | null {
     const W = t.W;
     const d = t.data;
-    const peer = p.peerAddr;
-    const po =
-      peer.family === 4
-        ? trieLookup32(d, t.p4, t.p4Shift, peer.a)
-        : t.p6Rows + search128(t.p6Starts, peer.a, peer.b, peer.c, peer.d) * W;
+    const po = addressRow(d, t.p4, t.p4Shift, t.p6Starts, t.p6Rows, W, p.peerAddr);
     const dOff = t.hasPorts
       ? trieLookup16(d, t.d, t.dShift, ingress ? p.localPort : p.peerPort)
       : t.ones;
@@ -515,14 +510,9 @@ export class Engine {
   ): Decision | null {
     const W = t.W;
     const d = t.data;
-    let lo = t.ones;
-    if (t.hasLocal) {
-      const local = p.localAddr;
-      lo =
-        local.family === 4
-          ? trieLookup32(d, t.l4, t.l4Shift, local.a)
-          : t.l6Rows + search128(t.l6Starts, local.a, local.b, local.c, local.d) * W;
-    }
+    const lo = t.hasLocal
+      ? addressRow(d, t.l4, t.l4Shift, t.l6Starts, t.l6Rows, W, p.localAddr)
+      : t.ones;
     const so = t.hasSport
       ? trieLookup16(d, t.s, t.sShift, ingress ? p.peerPort : p.localPort)
       : t.ones;

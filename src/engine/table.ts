@@ -398,10 +398,14 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
   return { nodes: buf.slice(0, used), shift: bits - root };
 }
 
+/** Chunk strides: 4 bits (one cache line) for ports, 8 bits for addresses. */
 const STRIDE16 = 4;
 const STRIDE32 = 8;
 
-/** Row offset of a key in a 16-bit trie laid out at `at` in `t`. */
+/**
+ * Row offset of a key in a 16-bit trie laid out at `at` in `t`. (Two functions rather than
+ * one with a stride parameter: measured faster, the stride being a constant in each.)
+ */
 export function trieLookup16(t: Int32Array, at: number, shift: number, x: number): number {
   let v = t[at + (x >>> shift)]!;
   while (v < 0) {
@@ -419,6 +423,21 @@ export function trieLookup32(t: Int32Array, at: number, shift: number, x: number
     v = t[~v + ((x >>> shift) & ((1 << STRIDE32) - 1))]!;
   }
   return v;
+}
+
+/** Row offset of an address in one address dimension (IPv4 trie, IPv6 starts) of a table. */
+export function addressRow(
+  t: Int32Array,
+  at: number,
+  shift: number,
+  starts6: Uint32Array,
+  rows6: number,
+  W: number,
+  x: Addr,
+): number {
+  return x.family === 4
+    ? trieLookup32(t, at, shift, x.a)
+    : rows6 + search128(starts6, x.a, x.b, x.c, x.d) * W;
 }
 
 /** Index of the last interval whose start is <= x (starts[0] is 0). */

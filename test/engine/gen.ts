@@ -308,8 +308,15 @@ export interface Target {
   removeInterface(id: string): void;
 }
 
-/** Builds a random world, applying it to every target. */
-export function buildWorld(rng: Rng, targets: readonly Target[]): World {
+/**
+ * Builds a random world, applying it to every target. `rules`: the range of its rule
+ * count (large worlds give tables of several 32-rule bitset words).
+ */
+export function buildWorld(
+  rng: Rng,
+  targets: readonly Target[],
+  rules: readonly [number, number] = [10, 150],
+): World {
   const w = new World(rng);
   const nGroups = rng.int(2, 6);
   for (let i = 0; i < nGroups; i++) w.groupIds.push(`sg-${i}`);
@@ -326,7 +333,7 @@ export function buildWorld(rng: Rng, targets: readonly Target[]): World {
     w.enis.set(e.id, e);
     for (const t of targets) t.upsertInterface(e);
   }
-  const nRules = rng.int(10, 150);
+  const nRules = rng.int(rules[0], rules[1]);
   for (let i = 0; i < nRules; i++) {
     const r = w.rule(rng.pick(w.groupIds));
     w.rules.set(r.id, r);

@@ -7,7 +7,6 @@ import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accoun
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import type { Logger } from './log.js';
 import { createProtocol } from './protocol/handler.js';
-import { MemoryNonceCache } from './protocol/nonce.js';
 import { closeServer, createHttpServer, listen } from './server.js';
 import { openStore } from './store/index.js';
 import { PostgresStore } from './store/postgres.js';
@@ -54,7 +53,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
   let ready = false;
   const protocol = createProtocol({
     credentials: (id) => accounts.credential(id),
-    nonces: store.nonces ?? new MemoryNonceCache(15 * 60 * 1000),
+    nonces: store.nonces,
     actions: actionTable({
       store,
       accounts,

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiError, isApiError } from '../errors.js';
 import { authenticate, type Credential, guessFormat, type RawRequest } from './authenticate.js';
-import type { NonceCache } from './nonce.js';
+import { type NonceCache, TIMESTAMP_SKEW_MS } from './nonce.js';
 import { type Format, type Rendered, renderError, renderSuccess } from './render.js';
 
 export interface ApiCall<P> {
@@ -38,14 +38,12 @@ export interface ProtocolOptions<P> {
   onInternalError?(err: unknown, action: string | undefined): void;
 }
 
-const FIFTEEN_MINUTES = 15 * 60 * 1000;
-
 export function newRequestId(): string {
   return randomUUID().toUpperCase();
 }
 
 export function createProtocol<P>(opts: ProtocolOptions<P>) {
-  const skewMs = opts.skewMs ?? FIFTEEN_MINUTES;
+  const skewMs = opts.skewMs ?? TIMESTAMP_SKEW_MS;
   const now = opts.now ?? Date.now;
   const checkAction = (version: string, action: string) => {
     if (!opts.actions.hasVersion(version)) throw apiError('InvalidVersion');

@@ -1,4 +1,13 @@
 /** Replay protection: a signature nonce may be used once within the window. */
+
+/** A request's timestamp may differ from the server's clock by this much, either way. */
+export const TIMESTAMP_SKEW_MS = 15 * 60 * 1000;
+
+/**
+ * How long a claimed nonce must be remembered: a request claimed now may carry a timestamp
+ * up to the skew ahead of the server's clock, and stays acceptable until the skew after it.
+ */
+export const NONCE_WINDOW_MS = 2 * TIMESTAMP_SKEW_MS;
 export interface NonceCache {
   /** Records `key`; false when it was already recorded within the window. */
   claim(key: string, nowMs: number): boolean | Promise<boolean>;

@@ -17,10 +17,10 @@ export function isPostgresUrl(url: string | undefined): url is string {
 }
 
 /**
- * Opens the configured store. The PostgreSQL store also brings a `nonces` cache shared
- * by all nodes (use it instead of an in-memory one); SQLite brings none.
+ * Opens the configured store, with the signature-nonce cache that goes with it: shared by
+ * all nodes on PostgreSQL, kept in a file next to the database on SQLite.
  */
-export async function openStore(opts: OpenStoreOptions): Promise<Store & { nonces?: NonceCache }> {
+export async function openStore(opts: OpenStoreOptions): Promise<Store & { nonces: NonceCache }> {
   if (isPostgresUrl(opts.url)) return PostgresStore.open(opts.url.trim(), opts.postgres);
   return SqliteStore.open(opts.dataDir);
 }

@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { apiError, isApiError } from '../errors.js';
-import type { NonceCache } from '../protocol/nonce.js';
+import { NONCE_WINDOW_MS, type NonceCache } from '../protocol/nonce.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
 import type { Change, Store, Tx } from './store.js';
@@ -254,7 +254,7 @@ export class PostgresStore implements Store {
     this.nodeId = opts.nodeId ?? randomUUID();
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.log = opts.log ?? (() => {});
-    this.nonces = new PostgresNonceCache(pool, opts.nonceWindowMs ?? 15 * 60 * 1000, this.log);
+    this.nonces = new PostgresNonceCache(pool, opts.nonceWindowMs ?? NONCE_WINDOW_MS, this.log);
   }
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { apiError } from '../errors.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import { type Executor, loadSnapshot, type Row, RuleCache, SqlTx } from './sql.js';
+import { SqliteNonceCache } from './sqlite-nonces.js';
 import type { Change, Store, Tx } from './store.js';
 
 interface Job {
@@ -74,6 +75,8 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: Database.Database,
     readonly file: string,
+    /** Signature nonces, remembered across restarts (see sqlite-nonces.ts). */
+    readonly nonces: SqliteNonceCache,
   ) {
     this.exec = new SqliteExecutor(db);
     this.control = {
@@ -92,7 +95,7 @@ export class SqliteStore implements Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
-    const store = new SqliteStore(db, file);
+    const store = new SqliteStore(db, file, SqliteNonceCache.open(dataDir));
     store.migrate();
     return store;
   }
@@ -141,6 +144,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     while (this.draining) await this.draining;
     if (this.db.open) this.db.close();
+    this.nonces.close();
   }
 
   private enqueue<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createProtocol } from '../../src/protocol/handler.js';
-import { MemoryNonceCache } from '../../src/protocol/nonce.js';
+import { MemoryNonceCache, NONCE_WINDOW_MS } from '../../src/protocol/nonce.js';
 import { encodeParams, v1Params } from '../helpers/sign.js';
 
 function pipeline(run: () => Promise<Record<string, unknown>>) {
   const logged: unknown[] = [];
   const handle = createProtocol({
     credentials: (id) => (id === 'test' ? { secret: 'test', principal: { uid: '1' } } : undefined),
-    nonces: new MemoryNonceCache(15 * 60 * 1000),
+    nonces: new MemoryNonceCache(NONCE_WINDOW_MS),
     actions: {
       hasVersion: (v) => v === '2014-05-26',
       lookup: (_v, a) => (a === 'Boom' ? run : undefined),

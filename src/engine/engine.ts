@@ -7,11 +7,13 @@
  *   groups share one). A profile holds 16 lazily compiled tables, one per
  *   (direction, nicType, protocol) slot. Changing a rule of group G only drops the tables of
  *   that rule's slot(s) in the profiles that contain G; they recompile on next use.
- * - a group-reference rule is compiled as the member addresses of the group it names, so
- *   a change to a group's member addresses (an interface joins, leaves, is created, removed
- *   or readdressed) drops the tables whose rules name that group;
+ * - a group-reference rule to a group of at most `foldLimit` members is compiled as the
+ *   member addresses, so a change to those (an interface joins, leaves, is created,
+ *   removed or readdressed) drops the tables whose rules name that group; a rule to a
+ *   larger group is matched through the peer's memberships at decision time, so changes
+ *   to a large group's members recompile nothing;
  * - a map from primary IP to the interfaces that hold it and the groups they are in, used
- *   by inner access.
+ *   by inner access and large-group references.
  */
 import type {
   Direction,
@@ -129,7 +131,24 @@ function unindex<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   if (s?.size === 0) m.delete(k);
 }
 
+export interface EngineOptions {
+  /**
+   * The largest group whose member addresses a group-reference rule is compiled into
+   * (default 256). Larger groups cost each decision a membership lookup instead of a
+   * recompile per membership change.
+   */
+  readonly foldLimit?: number;
+}
+
 export class Engine {
+  private readonly foldLimit: number;
+  /** Scratch row: the large-group rows the current peer is in, ORed. */
+  private bigScratch = new Int32Array(64);
+
+  constructor(opts: EngineOptions = {}) {
+    this.foldLimit = opts.foldLimit ?? 256;
+  }
+
   private readonly groups = new Map<string, SecurityGroup>();
   private readonly rules = new Map<string, CompiledRule>();
   private readonly rulesByGroup = new Map<string, Map<string, CompiledRule>>();
@@ -308,7 +327,13 @@ export class Engine {
       const profiles = this.refProfilesByGid.get(g);
       if (profiles === undefined) continue;
       for (const p of profiles) {
-        for (let s = 0; s < SLOTS; s++) if (p.tables[s]?.refGids.includes(g)) p.tables[s] = null;
+        for (let s = 0; s < SLOTS; s++) {
+          const t = p.tables[s];
+          if (t === null || t === undefined) continue;
+          // folded: its addresses changed; large: recompile when it becomes small enough
+          if (t.folded.includes(g) || (t.bigGids.includes(g) && this.foldable(g)))
+            p.tables[s] = null;
+        }
       }
     }
   }
@@ -404,8 +429,13 @@ export class Engine {
 
   // ---------------------------------------------------------------- decisions
 
-  private readonly memberAddrs = (gid: number): Addr[] =>
-    [...(this.membersByGid.get(gid) ?? [])].map((e) => e.addr);
+  private foldable(gid: number): boolean {
+    return (this.membersByGid.get(gid)?.size ?? 0) <= this.foldLimit;
+  }
+
+  /** The member addresses of a group to fold, or null when it has more than foldLimit. */
+  private readonly memberAddrs = (gid: number): Addr[] | null =>
+    this.foldable(gid) ? [...(this.membersByGid.get(gid) ?? [])].map((e) => e.addr) : null;
 
   private compile(p: Profile, slot: number): Table {
     const dirIdx = slot >>> 3;
@@ -428,6 +458,7 @@ export class Engine {
     const t =
       picked.length === 0 ? EMPTY_TABLE : buildTable(picked, protoIdx <= 1, this.memberAddrs);
     p.tables[slot] = t;
+    if (t.W > this.bigScratch.length) this.bigScratch = new Int32Array(t.W * 2);
     for (const g of t.refGids) {
       p.refGids.add(g);
       index(this.refProfilesByGid, g, p);
@@ -488,15 +519,37 @@ export class Engine {
     const dOff = t.hasPorts
       ? trieLookup16(d, t.d, t.dShift, ingress ? p.localPort : p.peerPort)
       : t.ones;
+    let b = d;
+    let bo = t.zeros;
+    if (t.bigGids.length !== 0) {
+      b = this.bigRow(t, p.peerAddr);
+      bo = 0;
+    }
     const fine = t.fine;
     for (let w = 0; w < W; w++) {
-      const m = d[po + w]! & d[dOff + w]!;
+      const m = (d[po + w]! | b[bo + w]!) & d[dOff + w]!;
       if (m === 0) continue;
       const low = m & -m;
       if ((low & d[fine + w]!) === 0) return t.decisions[(w << 5) + 31 - Math.clz32(low)]!;
-      return this.matchFine(t, p, ingress, w, po, dOff);
+      return this.matchFine(t, p, ingress, w, po, b, bo, dOff);
     }
     return null;
+  }
+
+  /** The rows of the table's large referenced groups that the peer is a member of, ORed. */
+  private bigRow(t: Table, peer: Addr): Int32Array {
+    const out = this.bigScratch;
+    const W = t.W;
+    out.fill(0, 0, W);
+    const info = this.lookupPeer(peer);
+    if (info === undefined) return out;
+    const d = t.data;
+    for (let i = 0; i < t.bigGids.length; i++) {
+      if (!info.gidCount.has(t.bigGids[i]!)) continue;
+      const r = t.bigRows[i]!;
+      for (let w = 0; w < W; w++) out[w]! |= d[r + w]!;
+    }
+    return out;
   }
 
   /** `match` from word `from` on, with the near-end address and source port. */
@@ -506,6 +559,8 @@ export class Engine {
     ingress: boolean,
     from: number,
     po: number,
+    b: Int32Array,
+    bo: number,
     dOff: number,
   ): Decision | null {
     const W = t.W;
@@ -517,7 +572,7 @@ export class Engine {
       ? trieLookup16(d, t.s, t.sShift, ingress ? p.peerPort : p.localPort)
       : t.ones;
     for (let w = from; w < W; w++) {
-      const m = d[po + w]! & d[dOff + w]! & d[lo + w]! & d[so + w]!;
+      const m = (d[po + w]! | b[bo + w]!) & d[dOff + w]! & d[lo + w]! & d[so + w]!;
       if (m !== 0) return t.decisions[(w << 5) + 31 - Math.clz32(m & -m)]!;
     }
     return null;

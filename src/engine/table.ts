@@ -9,10 +9,11 @@
  * source port) is cut into elementary intervals; each interval carries the bitset of the
  * rules that accept any value in it. A lookup is a binary search per dimension, an AND of
  * a few rows, and the lowest set bit is the deciding rule (bitset order = decision order,
- * so the scan stops at the first non-zero word). A group-reference rule is folded into
- * the peer dimension as one single-address interval per member address of the group it
- * names, so it costs a decision nothing extra; the engine recompiles the tables naming a
- * group when that group's member addresses change.
+ * so the scan stops at the first non-zero word). A group-reference rule to a group of
+ * up to the engine's fold limit of members is folded into the peer dimension as one
+ * single-address interval per member address, so it costs a decision nothing extra (the
+ * engine recompiles such tables when the group's member addresses change); a rule to a
+ * larger group sits in a per-group row that is ORed in when the peer is a member.
  */
 import type { Rule } from '../domain/types.js';
 import type { Addr, Range4, Range6 } from './address.js';
@@ -79,6 +80,13 @@ export interface Table {
   readonly ones: number;
   /** Interned ids of the groups that this table's group-reference rules name. */
   readonly refGids: readonly number[];
+  /** Those of them folded into the peer dimension as member addresses. */
+  readonly folded: readonly number[];
+  /** The others (large groups), and the offsets of their rows. */
+  readonly bigGids: readonly number[];
+  readonly bigRows: readonly number[];
+  /** An all-zeros row. */
+  readonly zeros: number;
 }
 
 /** Lays tries and rows out one after another in one Int32Array. */
@@ -115,8 +123,11 @@ class Layout {
   }
 }
 
-/** The member addresses of a group, by interned id (for group-reference rules). */
-export type MembersOf = (gid: number) => Iterable<Addr>;
+/**
+ * The member addresses of a group, by interned id, for folding group-reference rules into
+ * the peer dimension; null for a group too large to fold.
+ */
+export type MembersOf = (gid: number) => readonly Addr[] | null;
 
 const NO_MEMBERS: MembersOf = () => [];
 
@@ -237,7 +248,8 @@ export function buildTable(
   const l6: Item<bigint>[] = [];
   const dp: Item<number>[] = [];
   const sp: Item<number>[] = [];
-  const refGids = new Set<number>();
+  const folded = new Map<number, readonly Addr[]>();
+  const big = new Map<number, Int32Array>();
   const fine = new Int32Array(W);
   let hasLocal = false;
   let hasSport = false;
@@ -245,13 +257,24 @@ export function buildTable(
     if (r.peer4 !== null) p4.push({ bit, lo: r.peer4.lo, hi: r.peer4.hi });
     if (r.peer6 !== null) p6.push({ bit, lo: r.peer6.lo, hi: r.peer6.hi });
     if (r.peerGid >= 0) {
-      refGids.add(r.peerGid);
-      for (const x of members(r.peerGid)) {
-        if (x.family === 4) p4.push({ bit, lo: x.a, hi: x.a });
-        else {
-          const v = addrToBigInt(x);
-          p6.push({ bit, lo: v, hi: v });
+      const g = r.peerGid;
+      const addrs = big.has(g) ? null : (folded.get(g) ?? members(g));
+      if (addrs !== null) {
+        folded.set(g, addrs);
+        for (const x of addrs) {
+          if (x.family === 4) p4.push({ bit, lo: x.a, hi: x.a });
+          else {
+            const v = addrToBigInt(x);
+            p6.push({ bit, lo: v, hi: v });
+          }
         }
+      } else {
+        let row = big.get(g);
+        if (row === undefined) {
+          row = new Int32Array(W);
+          big.set(g, row);
+        }
+        row[bit >>> 5]! |= 1 << (bit & 31);
       }
     }
     if (r.local4 !== null || r.local6 !== null) {
@@ -294,6 +317,8 @@ export function buildTable(
   }
   const fineAt = out.add(fine);
   const onesAt = out.add(new Int32Array(W).fill(-1));
+  const zerosAt = out.add(new Int32Array(W));
+  const bigRows = [...big.values()].map((row) => out.add(row));
   let l4At = 0;
   let l4Shift = 0;
   let l6Rows = 0;
@@ -333,7 +358,11 @@ export function buildTable(
     sShift,
     fine: fineAt,
     ones: onesAt,
-    refGids: [...refGids],
+    refGids: [...folded.keys(), ...big.keys()],
+    folded: [...folded.keys()],
+    bigGids: [...big.keys()],
+    bigRows,
+    zeros: zerosAt,
   };
 }
 

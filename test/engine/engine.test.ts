@@ -68,8 +68,8 @@ function rule(id: string, over: Partial<Rule> = {}): Rule {
   };
 }
 
-function setup(groups: SecurityGroup[] = [group('sg-a')]): Engine {
-  const e = new Engine();
+function setup(groups: SecurityGroup[] = [group('sg-a')], foldLimit?: number): Engine {
+  const e = new Engine({ foldLimit });
   for (const g of groups) e.upsertGroup(g);
   e.upsertInterface(
     eni(
@@ -213,43 +213,47 @@ describe('engine semantics', () => {
     assert.equal(e.decide(pkt({ peerAddr: '10.0.0.9' })).reason, 'default');
   });
 
-  test('group reference: IPv6 members, shared addresses, compiled tables follow changes', () => {
-    const e = setup();
-    e.upsertRule(rule('ref', { peerCidr: null, peerGroup: { groupId: 'sg-web', ownerUid: '1' } }));
-    e.upsertRule(rule('lower', { peerCidr: '0.0.0.0/0', priority: 5, policy: 'drop' }));
-    e.upsertInterface(eni('eni-2', 'fd00::2', ['sg-web']));
-    e.upsertInterface(eni('eni-3', '10.0.0.3', ['sg-web']));
-    e.upsertInterface(eni('eni-4', '10.0.0.3', ['sg-web'])); // same address, other VPC
-    e.compileAll();
-    const v6 = pkt({ peerAddr: 'fd00::2', localAddr: 'fd00::1' });
-    const from3 = pkt({ peerAddr: '10.0.0.3' });
-    assert.equal(e.decide(v6).rule?.securityGroupRuleId, 'ref');
-    assert.equal(e.decide(pkt({ peerAddr: 'fd00::3', localAddr: 'fd00::1' })).reason, 'default');
-    assert.equal(e.decide(from3).rule?.securityGroupRuleId, 'ref');
-    // one of the two holders of 10.0.0.3 leaves: the other still makes it a member
-    e.upsertInterface(eni('eni-4', '10.0.0.3', ['sg-db']));
-    assert.equal(e.decide(from3).rule?.securityGroupRuleId, 'ref');
-    e.removeInterface('eni-3');
-    assert.equal(e.decide(from3).rule?.securityGroupRuleId, 'lower');
-    // readdressed member: the old address stops matching, the new one starts
-    e.upsertInterface(eni('eni-2', 'fd00::7', ['sg-web']));
-    assert.equal(e.decide(v6).reason, 'default');
-    assert.equal(
-      e.decide(pkt({ peerAddr: 'fd00::7', localAddr: 'fd00::1' })).rule?.securityGroupRuleId,
-      'ref',
-    );
-    // a group's metadata changing does not touch membership
-    e.upsertGroup(group('sg-web', { description: 'x' }));
-    assert.equal(
-      e.decide(pkt({ peerAddr: 'fd00::7', localAddr: 'fd00::1' })).rule?.securityGroupRuleId,
-      'ref',
-    );
-    // the deciding interface itself changes between two decisions
-    e.upsertInterface(eni('eni-1', '10.0.0.1', []));
-    assert.equal(e.decide(from3).reason, 'default');
-    e.removeInterface('eni-1');
-    assert.throws(() => e.decide(from3), UnknownInterfaceError);
-  });
+  for (const foldLimit of [256, 0, 1]) {
+    test(`group reference: IPv6 members, shared addresses, changes (fold limit ${foldLimit})`, () => {
+      const e = setup([group('sg-a')], foldLimit);
+      e.upsertRule(
+        rule('ref', { peerCidr: null, peerGroup: { groupId: 'sg-web', ownerUid: '1' } }),
+      );
+      e.upsertRule(rule('lower', { peerCidr: '0.0.0.0/0', priority: 5, policy: 'drop' }));
+      e.upsertInterface(eni('eni-2', 'fd00::2', ['sg-web']));
+      e.upsertInterface(eni('eni-3', '10.0.0.3', ['sg-web']));
+      e.upsertInterface(eni('eni-4', '10.0.0.3', ['sg-web'])); // same address, other VPC
+      e.compileAll();
+      const v6 = pkt({ peerAddr: 'fd00::2', localAddr: 'fd00::1' });
+      const from3 = pkt({ peerAddr: '10.0.0.3' });
+      assert.equal(e.decide(v6).rule?.securityGroupRuleId, 'ref');
+      assert.equal(e.decide(pkt({ peerAddr: 'fd00::3', localAddr: 'fd00::1' })).reason, 'default');
+      assert.equal(e.decide(from3).rule?.securityGroupRuleId, 'ref');
+      // one of the two holders of 10.0.0.3 leaves: the other still makes it a member
+      e.upsertInterface(eni('eni-4', '10.0.0.3', ['sg-db']));
+      assert.equal(e.decide(from3).rule?.securityGroupRuleId, 'ref');
+      e.removeInterface('eni-3');
+      assert.equal(e.decide(from3).rule?.securityGroupRuleId, 'lower');
+      // readdressed member: the old address stops matching, the new one starts
+      e.upsertInterface(eni('eni-2', 'fd00::7', ['sg-web']));
+      assert.equal(e.decide(v6).reason, 'default');
+      assert.equal(
+        e.decide(pkt({ peerAddr: 'fd00::7', localAddr: 'fd00::1' })).rule?.securityGroupRuleId,
+        'ref',
+      );
+      // a group's metadata changing does not touch membership
+      e.upsertGroup(group('sg-web', { description: 'x' }));
+      assert.equal(
+        e.decide(pkt({ peerAddr: 'fd00::7', localAddr: 'fd00::1' })).rule?.securityGroupRuleId,
+        'ref',
+      );
+      // the deciding interface itself changes between two decisions
+      e.upsertInterface(eni('eni-1', '10.0.0.1', []));
+      assert.equal(e.decide(from3).reason, 'default');
+      e.removeInterface('eni-1');
+      assert.throws(() => e.decide(from3), UnknownInterfaceError);
+    });
+  }
 
   test('IPv6: v4 CIDRs never match v6 peers and vice versa; near-end CIDRs', () => {
     const e = setup();

@@ -2,6 +2,8 @@
  * Property test: the compiled engine agrees with the plain reference evaluator on random
  * worlds, random packets and random incremental changes.
  *
+ * Worlds alternate the engine's fold limit (group references compiled as member addresses
+ * or matched through memberships, and groups crossing between the two as they change).
  * Every fifth world holds 300-1,500 rules, so tables span several 32-rule bitset words.
  * Reproduce a failure with ENGINE_SEED=<seed printed on failure>. ENGINE_DECISIONS sets the
  * number of packet decisions compared (default 200,000).
@@ -43,7 +45,8 @@ test(`engine agrees with the reference (seed ${SEED}, ENGINE_SEED to reproduce)`
   const reasons = new Map<string, number>();
   for (let wi = 0; wi < WORLDS; wi++) {
     const rng = new Rng((SEED + wi * 0x9e3779b1) >>> 0);
-    const engine = new Engine();
+    // group references compiled as addresses (default), never (0), or crossing over (1, 2)
+    const engine = new Engine({ foldLimit: [256, 0, 1, 2][wi % 4] });
     const ref = new Reference();
     // every fifth world is large: tables of several bitset words
     const world = buildWorld(rng, [engine, ref], wi % 5 === 4 ? [300, 1500] : undefined);

@@ -85,7 +85,6 @@ interface PeerInfo {
   readonly addr: Addr;
   readonly enis: EniState[];
   readonly gidCount: Map<number, number>;
-  gidList: number[];
 }
 
 export interface BetweenDecision {
@@ -300,7 +299,6 @@ export class Engine {
     const info = this.peerInfo(addr, true)!;
     info.enis.push(e);
     for (const g of gids) info.gidCount.set(g, (info.gidCount.get(g) ?? 0) + 1);
-    info.gidList = [...info.gidCount.keys()];
   }
 
   removeInterface(id: string): void {
@@ -353,7 +351,6 @@ export class Engine {
         if (c > 0) info.gidCount.set(g, c);
         else info.gidCount.delete(g);
       }
-      info.gidList = [...info.gidCount.keys()];
       if (info.enis.length === 0) this.dropPeerInfo(info);
     }
     const p = e.profile;
@@ -387,7 +384,7 @@ export class Engine {
     if (addr.family === 4) {
       let info = this.peers4.get(addr.a);
       if (info === undefined && create) {
-        info = { addr, enis: [], gidCount: new Map(), gidList: [] };
+        info = { addr, enis: [], gidCount: new Map() };
         this.peers4.set(addr.a, info);
       }
       return info;
@@ -396,7 +393,7 @@ export class Engine {
     let bucket = this.peers6.get(k);
     let info = bucket?.find((i) => addrEquals(i.addr, addr));
     if (info === undefined && create) {
-      info = { addr, enis: [], gidCount: new Map(), gidList: [] };
+      info = { addr, enis: [], gidCount: new Map() };
       if (bucket === undefined) {
         bucket = [];
         this.peers6.set(k, bucket);

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Rule, SecurityGroup } from '../../src/domain/types.js';
 import { isApiError } from '../../src/errors.js';
+import { NONCE_WINDOW_MS } from '../../src/protocol/nonce.js';
 import { openStore } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres.js';
@@ -279,8 +280,8 @@ else
       );
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await a.nonces.claim('ak:nonce-2', now), true);
-      // Expired (the default window is 15 minutes): fresh again, exactly once.
-      const later = now + 16 * 60 * 1000;
+      // Expired (past the default window): fresh again, exactly once.
+      const later = now + NONCE_WINDOW_MS + 60 * 1000;
       const again = await Promise.all(
         Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).nonces.claim('ak:nonce-1', later)),
       );

@@ -512,35 +512,38 @@ export class Engine {
   private match(t: Table, p: Packet, ingress: boolean): Decision | null {
     const W = t.W;
     const d = t.data;
-    const po = addressRow(d, t.p4, t.p4Shift, t.p6Starts, t.p6Rows, W, p.peerAddr);
+    // The peer's row: in `d`, or in a scratch row when large groups' rows are ORed in.
+    let pr = d;
+    let po = addressRow(d, t.p4, t.p4Shift, t.p6Starts, t.p6Rows, W, p.peerAddr);
+    if (t.bigGids.length !== 0) {
+      pr = this.withBigRows(t, po, p.peerAddr);
+      po = 0;
+    }
     const dOff = t.hasPorts
       ? trieLookup16(d, t.d, t.dShift, ingress ? p.localPort : p.peerPort)
       : t.ones;
-    let b = d;
-    let bo = t.zeros;
-    if (t.bigGids.length !== 0) {
-      b = this.bigRow(t, p.peerAddr);
-      bo = 0;
-    }
     const fine = t.fine;
     for (let w = 0; w < W; w++) {
-      const m = (d[po + w]! | b[bo + w]!) & d[dOff + w]!;
+      const m = pr[po + w]! & d[dOff + w]!;
       if (m === 0) continue;
       const low = m & -m;
       if ((low & d[fine + w]!) === 0) return t.decisions[(w << 5) + 31 - Math.clz32(low)]!;
-      return this.matchFine(t, p, ingress, w, po, b, bo, dOff);
+      return this.matchFine(t, p, ingress, w, pr, po, dOff);
     }
     return null;
   }
 
-  /** The rows of the table's large referenced groups that the peer is a member of, ORed. */
-  private bigRow(t: Table, peer: Addr): Int32Array {
+  /**
+   * The peer's row at `po` ORed with the rows of the table's large referenced groups that
+   * the peer is a member of, in a scratch row.
+   */
+  private withBigRows(t: Table, po: number, peer: Addr): Int32Array {
     const out = this.bigScratch;
     const W = t.W;
-    out.fill(0, 0, W);
+    const d = t.data;
+    for (let w = 0; w < W; w++) out[w] = d[po + w]!;
     const info = this.lookupPeer(peer);
     if (info === undefined) return out;
-    const d = t.data;
     for (let i = 0; i < t.bigGids.length; i++) {
       if (!info.gidCount.has(t.bigGids[i]!)) continue;
       const r = t.bigRows[i]!;
@@ -555,9 +558,8 @@ export class Engine {
     p: Packet,
     ingress: boolean,
     from: number,
+    pr: Int32Array,
     po: number,
-    b: Int32Array,
-    bo: number,
     dOff: number,
   ): Decision | null {
     const W = t.W;
@@ -569,7 +571,7 @@ export class Engine {
       ? trieLookup16(d, t.s, t.sShift, ingress ? p.peerPort : p.localPort)
       : t.ones;
     for (let w = from; w < W; w++) {
-      const m = (d[po + w]! | b[bo + w]!) & d[dOff + w]! & d[lo + w]! & d[so + w]!;
+      const m = pr[po + w]! & d[dOff + w]! & d[lo + w]! & d[so + w]!;
       if (m !== 0) return t.decisions[(w << 5) + 31 - Math.clz32(m & -m)]!;
     }
     return null;

@@ -141,7 +141,7 @@ export interface EngineOptions {
 
 export class Engine {
   private readonly foldLimit: number;
-  /** Scratch row: the large-group rows the current peer is in, ORed. */
+  /** Scratch row: the peer row of the current decision with its large groups ORed in. */
   private bigScratch = new Int32Array(64);
 
   constructor(opts: EngineOptions = {}) {

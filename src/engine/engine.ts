@@ -456,7 +456,7 @@ export class Engine {
       picked.length === 0 ? EMPTY_TABLE : buildTable(picked, protoIdx <= 1, this.memberAddrs);
     p.tables[slot] = t;
     if (t.W > this.bigScratch.length) this.bigScratch = new Int32Array(t.W * 2);
-    for (const g of t.refGids) {
+    for (const g of [...t.folded, ...t.bigGids]) {
       p.refGids.add(g);
       index(this.refProfilesByGid, g, p);
     }

@@ -7,8 +7,8 @@
  *
  * Each match dimension (peer IPv4, peer IPv6, local IPv4, local IPv6, destination port,
  * source port) is cut into elementary intervals; each interval carries the bitset of the
- * rules that accept any value in it. A lookup is a binary search per dimension, an AND of
- * a few rows, and the lowest set bit is the deciding rule (bitset order = decision order,
+ * rules that accept any value in it. A lookup is a trie walk per dimension (a binary
+ * search for IPv6 addresses), an AND of a few rows, and the lowest set bit is the deciding rule (bitset order = decision order,
  * so the scan stops at the first non-zero word). A group-reference rule to a group of
  * up to the engine's fold limit of members is folded into the peer dimension as one
  * single-address interval per member address, so it costs a decision nothing extra (the
@@ -78,11 +78,9 @@ export interface Table {
   readonly fine: number;
   /** An all-ones row, for dimensions a table does not restrict. */
   readonly ones: number;
-  /** Interned ids of the groups that this table's group-reference rules name. */
-  readonly refGids: readonly number[];
-  /** Those of them folded into the peer dimension as member addresses. */
+  /** Groups named by group-reference rules, folded into the peer dimension as addresses. */
   readonly folded: readonly number[];
-  /** The others (large groups), and the offsets of their rows. */
+  /** Groups named by group-reference rules and too large to fold, and their rows. */
   readonly bigGids: readonly number[];
   readonly bigRows: readonly number[];
   /** An all-zeros row. */
@@ -101,15 +99,18 @@ class Layout {
     return at;
   }
 
-  /** Adds a trie whose leaves are offsets into rows placed at `rowsAt`. */
-  addTrie(t: Trie, rowsAt: number): number {
-    const at = this.size;
-    const out = new Int32Array(t.nodes.length);
-    for (let i = 0; i < out.length; i++) {
-      const v = t.nodes[i]!;
-      out[i] = v >= 0 ? v + rowsAt : ~(~v + at);
-    }
-    return this.add(out);
+  /**
+   * Adds the rows of one dimension and its trie over `starts`; returns the trie's offset
+   * and root shift.
+   */
+  addDim(
+    dim: { starts: Uint32Array; rows: Int32Array },
+    bits: 16 | 32,
+    W: number,
+  ): { at: number; shift: number } {
+    const rowsAt = this.add(dim.rows);
+    const t = buildTrie(dim.starts, bits, W, this.size, rowsAt);
+    return { at: this.add(t.nodes), shift: t.shift };
   }
 
   done(): Int32Array {
@@ -147,7 +148,9 @@ interface Item<K> {
 }
 
 const EMPTY_U32 = new Uint32Array(0);
-/** Reused by buildTrie (grown, never shrunk); the result is a copy. */
+/** Offsets of a dimension a table does not have (never looked up). */
+const NO_TRIE = { at: 0, shift: 0 } as const;
+/** Reused by buildTrie (grown, never shrunk); its result is a copy. */
 let scratch = new Int32Array(256 * 64);
 
 /**
@@ -305,60 +308,38 @@ export function buildTable(
   const S = hasSport ? dim32(sp, W, 65535) : null;
   // Hot parts first: peer and destination port, then the rows every table reads.
   const out = new Layout();
-  const P4T = buildTrie(P4.starts, 32, W);
-  const p4Rows = out.add(P4.rows);
-  const p4At = out.addTrie(P4T, p4Rows);
-  let dAt = 0;
-  let dShift = 0;
-  if (D !== null) {
-    const T = buildTrie(D.starts, 16, W);
-    dAt = out.addTrie(T, out.add(D.rows));
-    dShift = T.shift;
-  }
+  const p4T = out.addDim(P4, 32, W);
+  const dT = D !== null ? out.addDim(D, 16, W) : NO_TRIE;
   const fineAt = out.add(fine);
   const onesAt = out.add(new Int32Array(W).fill(-1));
   const zerosAt = out.add(new Int32Array(W));
   const bigRows = [...big.values()].map((row) => out.add(row));
-  let l4At = 0;
-  let l4Shift = 0;
-  let l6Rows = 0;
-  if (L4 !== null && L6 !== null) {
-    const T = buildTrie(L4.starts, 32, W);
-    l4At = out.addTrie(T, out.add(L4.rows));
-    l4Shift = T.shift;
-    l6Rows = out.add(L6.rows);
-  }
-  let sAt = 0;
-  let sShift = 0;
-  if (S !== null) {
-    const T = buildTrie(S.starts, 16, W);
-    sAt = out.addTrie(T, out.add(S.rows));
-    sShift = T.shift;
-  }
+  const l4T = L4 !== null ? out.addDim(L4, 32, W) : NO_TRIE;
+  const l6Rows = L6 !== null ? out.add(L6.rows) : 0;
+  const sT = S !== null ? out.addDim(S, 16, W) : NO_TRIE;
   const p6Rows = out.add(P6.rows);
   return {
     n,
     W,
     decisions: rules.map((r) => r.decision),
     data: out.done(),
-    p4: p4At,
-    p4Shift: P4T.shift,
+    p4: p4T.at,
+    p4Shift: p4T.shift,
     p6Starts: P6.starts,
     p6Rows,
     hasLocal,
-    l4: l4At,
-    l4Shift,
+    l4: l4T.at,
+    l4Shift: l4T.shift,
     l6Starts: L6?.starts ?? EMPTY_U32,
     l6Rows,
     hasPorts: ports,
-    d: dAt,
-    dShift,
+    d: dT.at,
+    dShift: dT.shift,
     hasSport,
-    s: sAt,
-    sShift,
+    s: sT.at,
+    sShift: sT.shift,
     fine: fineAt,
     ones: onesAt,
-    refGids: [...folded.keys(), ...big.keys()],
     folded: [...folded.keys()],
     bigGids: [...big.keys()],
     bigRows,
@@ -376,13 +357,24 @@ export function buildTable(
  * at most 4 loads. Addresses (32 bits): R = S = 8, at most 4 loads (boundaries of CIDRs
  * and single addresses cluster in a few small ranges, where 4-bit chunks needed up to 8).
  */
-export interface Trie {
+interface Trie {
   readonly nodes: Int32Array;
   /** `bits - R`: the root is indexed by `key >>> shift`. */
   readonly shift: number;
 }
 
-export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
+/**
+ * Builds the trie of `starts` for a table layout: it will sit at offset `at` of the table's
+ * data and its rows at `rowsAt`, so leaves and child pointers are written as absolute
+ * offsets.
+ */
+function buildTrie(
+  starts: Uint32Array,
+  bits: 16 | 32,
+  W: number,
+  at0: number,
+  rowsAt: number,
+): Trie {
   const m = starts.length;
   const root = bits === 32 ? 8 : m <= 4 ? 4 : m <= 64 ? 8 : 12;
   const childStride = bits === 32 ? STRIDE32 : STRIDE16;
@@ -408,19 +400,19 @@ export function buildTrie(starts: Uint32Array, bits: 16 | 32, W: number): Trie {
     let k = 0;
     while (j < m && starts[j]! < end) {
       const kb = Math.floor((starts[j]! - base) / size);
-      if (kb > k) buf.fill(cur * W, at + k, at + kb);
+      if (kb > k) buf.fill(rowsAt + cur * W, at + k, at + kb);
       const cs = base + kb * size;
       while (j < m && starts[j]! <= cs) cur = j++;
       if (j < m && starts[j]! < cs + size) {
         const child = make(cs, childStride, childRem, cur);
-        buf[at + kb] = ~child;
+        buf[at + kb] = ~(at0 + child);
         while (j < m && starts[j]! < cs + size) cur = j++;
       } else {
-        buf[at + kb] = cur * W;
+        buf[at + kb] = rowsAt + cur * W;
       }
       k = kb + 1;
     }
-    if (k < n) buf.fill(cur * W, at + k, at + n);
+    if (k < n) buf.fill(rowsAt + cur * W, at + k, at + n);
     return at;
   };
   make(0, root, bits, 0);

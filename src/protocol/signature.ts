@@ -45,7 +45,9 @@ export function v3CanonicalRequest(input: V3CanonicalInput): string {
   const names = [...input.signedHeaders].sort();
   let headers = '';
   for (const name of names) {
-    const raw = input.headers[name];
+    // Own properties only: a signed-header name such as `constructor` or `__proto__` is an
+    // ordinary header name, absent here, not a property of Object.prototype.
+    const raw = Object.hasOwn(input.headers, name) ? input.headers[name] : undefined;
     const values = (Array.isArray(raw) ? raw : [raw ?? '']).map((v) => v.trim()).sort();
     headers += `${name}:${values.join(',')}\n`;
   }

@@ -267,6 +267,26 @@ describe('rejections: code and HTTP status', () => {
     );
   });
 
+  test('v3 SignedHeaders naming Object.prototype properties → SignatureDoesNotMatch, never a 500', async () => {
+    for (const names of ['constructor', '__proto__', 'toString;hasOwnProperty', 'valueOf']) {
+      const r = await signedV3(
+        srv,
+        'DescribeRegions',
+        ECS_VERSION,
+        {},
+        {
+          tamper: (_q, h) => {
+            h.authorization = h.authorization!.replace(
+              /SignedHeaders=([^,]*)/,
+              (_m, list) => `SignedHeaders=${names};${list}`,
+            );
+          },
+        },
+      );
+      assertJsonError(r, 'SignatureDoesNotMatch', 400);
+    }
+  });
+
   test('timestamp more than 15 minutes off, either way → InvalidTimeStamp.Expired 400', async () => {
     for (const off of [16 * MINUTE, -16 * MINUTE, 24 * 60 * MINUTE]) {
       assertJsonError(

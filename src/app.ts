@@ -6,6 +6,7 @@ import { actionTable } from './actions/index.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import type { Logger } from './log.js';
+import { DEFAULT_NONCE_LIMITS, type NonceLimits } from './nonces/window.js';
 import { createProtocol } from './protocol/handler.js';
 import { closeServer, createHttpServer, listen } from './server.js';
 import { openStore } from './store/index.js';
@@ -20,6 +21,7 @@ export interface AppConfig {
   /** `postgres://…` selects PostgreSQL; otherwise SQLite in `dataDir`. */
   databaseUrl?: string;
   limits: Limits;
+  nonceLimits: NonceLimits;
   bodyLimit: number;
 }
 
@@ -28,6 +30,7 @@ export const DEFAULTS: AppConfig = {
   port: 8080,
   dataDir: './data',
   limits: { maxRulesPerGroup: 100, maxGroupsPerRegion: 100, duplicateRules: 'error' },
+  nonceLimits: DEFAULT_NONCE_LIMITS,
   bodyLimit: 1024 * 1024,
 };
 
@@ -48,6 +51,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     url: cfg.databaseUrl,
     dataDir: resolve(cfg.dataDir),
     postgres: { log: (m, e) => log.warn(m, e) },
+    nonceLimits: cfg.nonceLimits,
   });
   const engine = await followEngine(store, log);
   let ready = false;

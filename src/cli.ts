@@ -23,14 +23,24 @@ Options:
   --max-rules-per-group N      ingress + egress rules per group (default ${DEFAULTS.limits.maxRulesPerGroup})
   --max-groups-per-region N    security groups per account and region (default ${DEFAULTS.limits.maxGroupsPerRegion})
   --duplicate-rules MODE       error (InvalidPermission.Duplicate) | ignore (default error)
+  --max-nonces-per-key N       signature nonces remembered per AccessKeyId; past it the key
+                               gets Throttling.User (default ${DEFAULTS.nonceLimits.maxPerKey})
+  --max-nonces N               signature nonces remembered in all (on PostgreSQL: per node);
+                               past it requests get Throttling (default ${DEFAULTS.nonceLimits.maxTotal})
   -h, --help                   show this help
 `;
 
 class UsageError extends Error {}
 
-function positiveInt(name: string, v: string | undefined, fallback: number, min = 1): number {
+function positiveInt(
+  name: string,
+  v: string | undefined,
+  fallback: number,
+  min = 1,
+  max = 65535 * 1000,
+): number {
   if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > 65535 * 1000) {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
     throw new UsageError(`--${name} expects an integer >= ${min}, got "${v}"`);
   }
   return Number(v);
@@ -58,6 +68,8 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'max-rules-per-group': { type: 'string' },
       'max-groups-per-region': { type: 'string' },
       'duplicate-rules': { type: 'string' },
+      'max-nonces-per-key': { type: 'string' },
+      'max-nonces': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +108,22 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
           DEFAULTS.limits.maxGroupsPerRegion,
         ),
         duplicateRules: dup,
+      },
+      nonceLimits: {
+        maxPerKey: positiveInt(
+          'max-nonces-per-key',
+          values['max-nonces-per-key'],
+          DEFAULTS.nonceLimits.maxPerKey,
+          1,
+          1e9,
+        ),
+        maxTotal: positiveInt(
+          'max-nonces',
+          values['max-nonces'],
+          DEFAULTS.nonceLimits.maxTotal,
+          1,
+          1e9,
+        ),
       },
     },
   };

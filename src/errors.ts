@@ -62,6 +62,11 @@ export const CATALOGUE = {
     'The input parameter "%s" that is mandatory for processing this request is not supplied.',
   ),
   InvalidParameter: entry('InvalidParameter', 400, 'The specified parameter "%s" is not valid.'),
+  'InvalidParameter#nonce': entry(
+    'InvalidParameter',
+    400,
+    'The specified parameter "%s" is not valid: a signature nonce has at most %s characters.',
+  ),
   'InvalidParameter.Format': entry(
     'InvalidParameter.Format',
     400,
@@ -100,6 +105,17 @@ export const CATALOGUE = {
     'The request uses the same client token as a previous, but non-identical request.',
   ),
   Throttling: entry('Throttling', 400, 'Request was denied due to request throttling.'),
+  'Throttling#nonces': entry(
+    'Throttling',
+    400,
+    'Request was denied due to request throttling: the service remembers as many signature nonces as it may (--max-nonces); retry in a minute.',
+  ),
+  'Throttling.User': entry('Throttling.User', 400, 'Request was denied due to user flow control.'),
+  'Throttling.User#nonces': entry(
+    'Throttling.User',
+    400,
+    'Request was denied due to user flow control: this AccessKeyId has as many signature nonces remembered as it may (--max-nonces-per-key); retry in a minute.',
+  ),
   InternalError: entry(
     'InternalError',
     500,

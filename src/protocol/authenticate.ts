@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { apiError } from '../errors.js';
+import { MAX_NONCE_LENGTH } from '../nonces/window.js';
 import type { Format } from './render.js';
 import {
   type ParamList,
@@ -44,6 +45,8 @@ export interface Call<P> {
   params: Map<string, string>;
   /** Signature nonce, to be claimed once authenticated. */
   nonce: string;
+  /** The signed request time (ms since the epoch), within the skew of the server's clock. */
+  timestampMs: number;
 }
 
 /** The v1 common parameters; they are not passed on to actions. */
@@ -99,10 +102,11 @@ function formText(req: RawRequest): string {
     : '';
 }
 
-function checkTimestamp(value: string, nowMs: number, skewMs: number): void {
+function checkTimestamp(value: string, nowMs: number, skewMs: number): number {
   const t = TIMESTAMP.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(t)) throw apiError('InvalidTimeStamp.Format');
   if (Math.abs(nowMs - t) > skewMs) throw apiError('InvalidTimeStamp.Expired');
+  return t;
 }
 
 interface Unverified {
@@ -112,6 +116,8 @@ interface Unverified {
   accessKeyId: string;
   timestamp: string;
   nonce: string;
+  /** Where the nonce came from, for errors. */
+  nonceName: string;
   params: Map<string, string>;
   verify(secret: string): boolean;
 }
@@ -145,6 +151,7 @@ function parseV3(req: RawRequest, authorization: string): Unverified {
     accessKeyId,
     timestamp: header(req.headers, 'x-acs-date') ?? '',
     nonce: header(req.headers, 'x-acs-signature-nonce') ?? '',
+    nonceName: 'x-acs-signature-nonce',
     params: new Map([...query, ...form]),
     verify(secret) {
       if (claimed !== undefined && claimed.toLowerCase() !== payloadHash) return false;
@@ -189,6 +196,7 @@ function parseV1(req: RawRequest): Unverified {
     accessKeyId: merged.get('AccessKeyId') ?? '',
     timestamp: merged.get('Timestamp') ?? '',
     nonce: merged.get('SignatureNonce') ?? '',
+    nonceName: 'SignatureNonce',
     params,
     verify(secret) {
       // Sign what arrived: every distinct key once (the merged view), Signature excluded.
@@ -212,8 +220,11 @@ export function authenticate<P>(req: RawRequest, opts: AuthOptions<P>): Call<P> 
   if (u.action === '') throw apiError('MissingParameter', 'Action');
   if (u.version === '') throw apiError('MissingParameter', 'Version');
   opts.checkAction(u.version, u.action);
-  checkTimestamp(u.timestamp, opts.nowMs, opts.skewMs);
+  const timestampMs = checkTimestamp(u.timestamp, opts.nowMs, opts.skewMs);
   if (u.nonce === '') throw apiError('MissingParameter', 'SignatureNonce');
+  if (u.nonce.length > MAX_NONCE_LENGTH) {
+    throw apiError('InvalidParameter#nonce', u.nonceName, MAX_NONCE_LENGTH);
+  }
   const credential = opts.credentials(u.accessKeyId);
   if (!credential) throw apiError('InvalidAccessKeyId.NotFound');
   if (!u.verify(credential.secret)) throw apiError('SignatureDoesNotMatch');
@@ -225,5 +236,6 @@ export function authenticate<P>(req: RawRequest, opts: AuthOptions<P>): Call<P> 
     principal: credential.principal,
     params: u.params,
     nonce: u.nonce,
+    timestampMs,
   };
 }

@@ -1,8 +1,8 @@
 /** The RPC pipeline: authenticate, claim the nonce, dispatch, render. */
 import { randomUUID } from 'node:crypto';
 import { apiError, isApiError } from '../errors.js';
+import { type NonceCache, TIMESTAMP_SKEW_MS } from '../nonces/window.js';
 import { authenticate, type Credential, guessFormat, type RawRequest } from './authenticate.js';
-import { type NonceCache, TIMESTAMP_SKEW_MS } from './nonce.js';
 import { type Format, type Rendered, renderError, renderSuccess } from './render.js';
 
 export interface ApiCall<P> {
@@ -64,8 +64,15 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
       });
       format = call.format;
       action = call.action;
-      const fresh = await opts.nonces.claim(`${call.accessKeyId}\n${call.nonce}`, nowMs);
-      if (!fresh) throw apiError('SignatureNonceUsed');
+      const claimed = await opts.nonces.claim({
+        accessKeyId: call.accessKeyId,
+        nonce: call.nonce,
+        expiresAtMs: call.timestampMs + skewMs,
+        nowMs,
+      });
+      if (claimed === 'used') throw apiError('SignatureNonceUsed');
+      if (claimed === 'key-limit') throw apiError('Throttling.User#nonces');
+      if (claimed === 'limit') throw apiError('Throttling#nonces');
       const run = opts.actions.lookup(call.version, call.action)!;
       const result = await run({
         action: call.action,

@@ -1,5 +1,5 @@
 /** Picks the store: PostgreSQL for a postgres:// URL, otherwise the SQLite file in dataDir. */
-import type { NonceCache } from '../protocol/nonce.js';
+import type { NonceCache, NonceLimits } from '../nonces/window.js';
 import { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
   /** Where the SQLite database lives when no PostgreSQL URL is given. */
   dataDir: string;
   postgres?: PostgresStoreOptions;
+  /** Ceilings of remembered signature nonces (defaults: DEFAULT_NONCE_LIMITS). */
+  nonceLimits?: NonceLimits;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -21,6 +23,8 @@ export function isPostgresUrl(url: string | undefined): url is string {
  * all nodes on PostgreSQL, kept in a file next to the database on SQLite.
  */
 export async function openStore(opts: OpenStoreOptions): Promise<Store & { nonces: NonceCache }> {
-  if (isPostgresUrl(opts.url)) return PostgresStore.open(opts.url.trim(), opts.postgres);
-  return SqliteStore.open(opts.dataDir);
+  if (isPostgresUrl(opts.url)) {
+    return PostgresStore.open(opts.url.trim(), { ...opts.postgres, nonceLimits: opts.nonceLimits });
+  }
+  return SqliteStore.open(opts.dataDir, opts.nonceLimits);
 }

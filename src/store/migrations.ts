@@ -1,11 +1,14 @@
 /**
  * Versioned schema migrations, shared by both SQL stores. `{{serial}}` becomes the
- * dialect's auto-increment primary key and `{{bigint}}` its 64-bit integer type.
+ * dialect's auto-increment primary key and `{{bigint}}` its 64-bit integer type. A statement
+ * of one dialect only is given per dialect (null: nothing to run there).
  */
+export type Statement = string | { sqlite: string | null; postgres: string | null };
+
 export interface Migration {
   version: number;
   name: string;
-  statements: string[];
+  statements: Statement[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -116,9 +119,38 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS nonces_expires_at ON nonces (expires_at)',
     ],
   },
+  {
+    version: 4,
+    name: 'signature nonces as 64-bit fingerprints (bounded rows)',
+    statements: [
+      // SQLite keeps a single node's nonces in nonces.db; this table was never used there.
+      { sqlite: 'DROP TABLE IF EXISTS nonces', postgres: null },
+      {
+        sqlite: null,
+        postgres: 'CREATE TABLE nonce_hashes (hash BIGINT PRIMARY KEY, expires_at BIGINT NOT NULL)',
+      },
+      {
+        sqlite: null,
+        postgres: 'CREATE INDEX nonce_hashes_expires_at ON nonce_hashes (expires_at)',
+      },
+      // The first 8 bytes of SHA-256(key) as a signed 64-bit integer: the fingerprint the
+      // service computes (src/nonces/window.ts), so nonces used before the upgrade stay used.
+      {
+        sqlite: null,
+        postgres:
+          'INSERT INTO nonce_hashes (hash, expires_at) ' +
+          "SELECT ('x' || encode(substring(sha256(convert_to(key, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint, " +
+          'max(expires_at) FROM nonces GROUP BY 1 ON CONFLICT DO NOTHING',
+      },
+      { sqlite: null, postgres: 'DROP TABLE nonces' },
+    ],
+  },
 ];
 
-export function renderMigration(sql: string, dialect: 'sqlite' | 'postgres'): string {
+/** The statement for `dialect`, or null when it has none there. */
+export function renderMigration(stmt: Statement, dialect: 'sqlite' | 'postgres'): string | null {
+  const sql = typeof stmt === 'string' ? stmt : stmt[dialect];
+  if (sql === null) return null;
   return dialect === 'sqlite'
     ? sql
         .replaceAll('{{serial}}', 'INTEGER PRIMARY KEY AUTOINCREMENT')

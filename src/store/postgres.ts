@@ -21,7 +21,16 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { apiError, isApiError } from '../errors.js';
-import { NONCE_WINDOW_MS, type NonceCache } from '../protocol/nonce.js';
+import { NonceLedger } from '../nonces/ledger.js';
+import {
+  type ClaimOutcome,
+  DEFAULT_NONCE_LIMITS,
+  type NonceCache,
+  type NonceClaim,
+  type NonceLimits,
+  type NonceStats,
+  nonceHash,
+} from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
 import type { Change, Store, Tx } from './store.js';
@@ -47,8 +56,10 @@ export interface PostgresStoreOptions {
   maxAttempts?: number;
   /** Client-side timeout for each migration statement, and for waiting on other nodes' (default 10 minutes). */
   migrationTimeoutMs?: number;
-  /** How long a signature nonce is remembered (default 15 minutes). */
-  nonceWindowMs?: number;
+  /** Ceilings of the signature nonces this node records (default DEFAULT_NONCE_LIMITS). */
+  nonceLimits?: NonceLimits;
+  /** How often expired nonces are deleted from the shared table (default 10 s). */
+  noncePurgeMs?: number;
   /** This node's id in change notifications (default: random). */
   nodeId?: string;
   /** Where background problems (lost connections, listener errors) are reported. */
@@ -201,39 +212,80 @@ class PgExecutor implements Executor {
   }
 }
 
-/** Replay protection shared by every node: a nonce is fresh when absent or expired. */
+/** Expired rows deleted per statement (and per purge round): bounded work per round. */
+const NONCE_PURGE_BATCH = 20_000;
+
+/**
+ * Replay protection shared by every node: a table of nonce fingerprints and expiries; a
+ * nonce is fresh when absent or expired. The ceilings are this node's: it counts the nonces
+ * it recorded, per AccessKeyId, in time buckets (no fingerprints kept), so the table holds
+ * at most (nodes × maxTotal) unexpired rows. Expired rows are deleted every `purgeMs`.
+ */
 export class PostgresNonceCache implements NonceCache {
+  private readonly ledger: NonceLedger;
   private lastPurge = 0;
+  private purging = false;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly windowMs: number,
+    limits: NonceLimits,
+    private readonly purgeMs: number,
     private readonly log: (message: string, err?: unknown) => void = () => {},
-  ) {}
+  ) {
+    this.ledger = new NonceLedger(limits, false);
+  }
 
-  async claim(key: string, nowMs: number): Promise<boolean> {
+  async claim(c: NonceClaim): Promise<ClaimOutcome> {
+    this.ledger.expire(c.nowMs);
+    const over = this.ledger.ceiling(c.accessKeyId);
+    if (over !== null) return over;
+    const [hi, lo] = nonceHash(c.accessKeyId, c.nonce);
     let res: pg.QueryResult;
     try {
       res = await this.pool.query(
-        'INSERT INTO nonces (key, expires_at) VALUES ($1, $2) ' +
-          'ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at ' +
-          'WHERE nonces.expires_at <= $3 RETURNING 1',
-        [key, nowMs + this.windowMs, nowMs],
+        statement(
+          'INSERT INTO nonce_hashes (hash, expires_at) VALUES (?, ?) ' +
+            'ON CONFLICT (hash) DO UPDATE SET expires_at = EXCLUDED.expires_at ' +
+            'WHERE nonce_hashes.expires_at <= ? RETURNING 1',
+          [BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString(), c.expiresAtMs, c.nowMs],
+        ),
       );
     } catch (err) {
       throw isUnavailableError(err) ? unavailable(err) : err;
     }
-    if (nowMs - this.lastPurge >= 60_000) {
-      this.lastPurge = nowMs;
-      this.pool
-        .query('DELETE FROM nonces WHERE expires_at <= $1', [nowMs])
-        .catch((err) => this.log('purging expired nonces failed', err));
-    }
-    return (res.rowCount ?? 0) > 0;
+    if (c.nowMs - this.lastPurge >= this.purgeMs) this.purge(c.nowMs);
+    if ((res.rowCount ?? 0) === 0) return 'used';
+    this.ledger.add(c.accessKeyId, hi, lo, c.expiresAtMs);
+    return 'fresh';
+  }
+
+  stats(): NonceStats {
+    return this.ledger.stats();
+  }
+
+  /** Deletes expired rows in batches, in the background, one round at a time. */
+  private purge(nowMs: number): void {
+    if (this.purging) return;
+    this.purging = true;
+    this.lastPurge = nowMs;
+    (async () => {
+      for (let round = 0; round < 50; round++) {
+        const r = await this.pool.query(
+          statement(
+            'DELETE FROM nonce_hashes WHERE hash IN ' +
+              '(SELECT hash FROM nonce_hashes WHERE expires_at <= ? LIMIT ?)',
+            [nowMs, NONCE_PURGE_BATCH],
+          ),
+        );
+        if ((r.rowCount ?? 0) < NONCE_PURGE_BATCH) break;
+      }
+    })()
+      .catch((err) => this.log('purging expired nonces failed', err))
+      .finally(() => {
+        this.purging = false;
+      });
   }
 }
-
-/** The idempotent DDL the store needs beyond MIGRATIONS (to move into migrations.ts). */
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -254,7 +306,12 @@ export class PostgresStore implements Store {
     this.nodeId = opts.nodeId ?? randomUUID();
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.log = opts.log ?? (() => {});
-    this.nonces = new PostgresNonceCache(pool, opts.nonceWindowMs ?? NONCE_WINDOW_MS, this.log);
+    this.nonces = new PostgresNonceCache(
+      pool,
+      opts.nonceLimits ?? DEFAULT_NONCE_LIMITS,
+      opts.noncePurgeMs ?? 10_000,
+      this.log,
+    );
   }
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -315,7 +372,10 @@ export class PostgresStore implements Store {
         if (done.has(m.version)) continue;
         await client.query('BEGIN');
         try {
-          for (const s of m.statements) await client.query(renderMigration(s, 'postgres'));
+          for (const s of m.statements) {
+            const sql = renderMigration(s, 'postgres');
+            if (sql !== null) await client.query(sql);
+          }
           await client.query(
             'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
             [m.version, m.name, new Date().toISOString()],

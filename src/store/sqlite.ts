@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { apiError } from '../errors.js';
+import type { NonceLimits } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import { type Executor, loadSnapshot, type Row, RuleCache, SqlTx } from './sql.js';
 import { SqliteNonceCache } from './sqlite-nonces.js';
@@ -88,14 +89,18 @@ export class SqliteStore implements Store {
     };
   }
 
-  static open(dataDir: string): SqliteStore {
+  static open(dataDir: string, nonceLimits?: NonceLimits): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, 'ecs-secgroup.db');
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
-    const store = new SqliteStore(db, file, SqliteNonceCache.open(dataDir));
+    const store = new SqliteStore(
+      db,
+      file,
+      SqliteNonceCache.open(dataDir, { limits: nonceLimits }),
+    );
     store.migrate();
     return store;
   }
@@ -114,7 +119,10 @@ export class SqliteStore implements Store {
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       this.db.transaction(() => {
-        for (const s of m.statements) this.db.exec(renderMigration(s, 'sqlite'));
+        for (const s of m.statements) {
+          const sql = renderMigration(s, 'sqlite');
+          if (sql !== null) this.db.exec(sql);
+        }
         this.db
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, new Date().toISOString());

@@ -287,6 +287,17 @@ describe('rejections: code and HTTP status', () => {
     }
   });
 
+  test('a nonce longer than 128 characters → InvalidParameter 400 naming it (v1 and v3)', async () => {
+    const long = 'n'.repeat(129);
+    const v1 = await signedV1(srv, DR, { nonce: long });
+    assertJsonError(v1, 'InvalidParameter', 400);
+    assert.match(v1.body.Message, /SignatureNonce.*128/);
+    const v3 = await signedV3(srv, 'DescribeRegions', ECS_VERSION, {}, { nonce: long });
+    assertJsonError(v3, 'InvalidParameter', 400);
+    assert.match(v3.body.Message, /x-acs-signature-nonce.*128/);
+    assertRegionsJson(await signedV1(srv, DR, { nonce: 'n'.repeat(128) }));
+  });
+
   test('timestamp more than 15 minutes off, either way → InvalidTimeStamp.Expired 400', async () => {
     for (const off of [16 * MINUTE, -16 * MINUTE, 24 * 60 * MINUTE]) {
       assertJsonError(

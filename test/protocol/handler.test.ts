@@ -1,15 +1,15 @@
 /** The RPC pipeline with a stand-in action table: internal failures and envelopes. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MemoryNonceCache } from '../../src/nonces/memory.js';
 import { createProtocol } from '../../src/protocol/handler.js';
-import { MemoryNonceCache, NONCE_WINDOW_MS } from '../../src/protocol/nonce.js';
 import { encodeParams, v1Params } from '../helpers/sign.js';
 
 function pipeline(run: () => Promise<Record<string, unknown>>) {
   const logged: unknown[] = [];
   const handle = createProtocol({
     credentials: (id) => (id === 'test' ? { secret: 'test', principal: { uid: '1' } } : undefined),
-    nonces: new MemoryNonceCache(NONCE_WINDOW_MS),
+    nonces: new MemoryNonceCache(),
     actions: {
       hasVersion: (v) => v === '2014-05-26',
       lookup: (_v, a) => (a === 'Boom' ? run : undefined),

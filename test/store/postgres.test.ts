@@ -16,9 +16,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Rule, SecurityGroup } from '../../src/domain/types.js';
 import { isApiError } from '../../src/errors.js';
-import { NONCE_WINDOW_MS } from '../../src/protocol/nonce.js';
+import { NONCE_WINDOW_MS, type NonceClaim, TIMESTAMP_SKEW_MS } from '../../src/nonces/window.js';
 import { openStore } from '../../src/store/index.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS, renderMigration } from '../../src/store/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres.js';
 import { type Change, DuplicateRuleError, type NewRule } from '../../src/store/store.js';
 
@@ -44,6 +44,11 @@ async function freshDatabase(): Promise<string> {
   const u = new URL(DB_URL!);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/** A claim of `nonce` by `key` at `nowMs` with a timestamp of `nowMs`. */
+function claim(nonce: string, nowMs: number, key = 'ak'): NonceClaim {
+  return { accessKeyId: key, nonce, expiresAtMs: nowMs + TIMESTAMP_SKEW_MS, nowMs };
 }
 
 async function openPg(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -276,16 +281,85 @@ else
       const b = await openPg(url);
       const now = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).nonces.claim('ak:nonce-1', now)),
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).nonces.claim(claim('nonce-1', now))),
       );
-      assert.equal(results.filter(Boolean).length, 1);
-      assert.equal(await a.nonces.claim('ak:nonce-2', now), true);
-      // Expired (past the default window): fresh again, exactly once.
-      const later = now + NONCE_WINDOW_MS + 60 * 1000;
+      assert.equal(results.filter((r) => r === 'fresh').length, 1);
+      assert.equal(results.filter((r) => r === 'used').length, 19);
+      assert.equal(await a.nonces.claim(claim('nonce-2', now)), 'fresh');
+      // Expired (past its timestamp plus the skew): fresh again, exactly once.
+      const later = now + TIMESTAMP_SKEW_MS + 1;
       const again = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).nonces.claim('ak:nonce-1', later)),
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).nonces.claim(claim('nonce-1', later))),
       );
-      assert.equal(again.filter(Boolean).length, 1);
+      assert.equal(again.filter((r) => r === 'fresh').length, 1);
+    });
+
+    test("a node's nonce ceilings: per key and overall; expired rows are purged", async () => {
+      const url = await freshDatabase();
+      const a = await openPg(url, { nonceLimits: { maxPerKey: 2, maxTotal: 3 }, noncePurgeMs: 0 });
+      const b = await openPg(url, { nonceLimits: { maxPerKey: 2, maxTotal: 3 } });
+      const now = Date.now();
+      assert.equal(await a.nonces.claim(claim('1', now, 'k1')), 'fresh');
+      assert.equal(await a.nonces.claim(claim('2', now, 'k1')), 'fresh');
+      assert.equal(await a.nonces.claim(claim('3', now, 'k1')), 'key-limit');
+      assert.equal(await a.nonces.claim(claim('1', now, 'k2')), 'fresh');
+      assert.equal(await a.nonces.claim(claim('2', now, 'k2')), 'limit');
+      // the other node has its own count, and the shared table still sees replays
+      assert.equal(await b.nonces.claim(claim('1', now, 'k1')), 'used');
+      assert.equal(await b.nonces.claim(claim('3', now, 'k1')), 'fresh');
+      assert.deepEqual(a.nonces.stats().count, 3);
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        assert.equal(
+          Number((await c.query('SELECT count(*) AS n FROM nonce_hashes')).rows[0].n),
+          4,
+        );
+        // past the expiry, the next claim frees the ceilings and purges the expired rows
+        const later = now + TIMESTAMP_SKEW_MS + 2 * 60_000;
+        assert.equal(await a.nonces.claim(claim('3', later, 'k1')), 'fresh');
+        let left = -1;
+        for (let i = 0; i < 50 && left !== 1; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          left = Number((await c.query('SELECT count(*) AS n FROM nonce_hashes')).rows[0].n);
+        }
+        assert.equal(left, 1, 'the 4 expired rows are purged, the new one stays');
+      } finally {
+        await c.end();
+      }
+    });
+
+    test('migration 4 turns the whole-key nonces of an earlier version into fingerprints', async () => {
+      const url = await freshDatabase();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        // a database as version 3 left it, with one nonce in use
+        await c.query(
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+        );
+        for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+          for (const st of m.statements) {
+            const sql = renderMigration(st, 'postgres');
+            if (sql !== null) await c.query(sql);
+          }
+          await c.query('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [
+            m.version,
+            m.name,
+            '',
+          ]);
+        }
+        const now = Date.now();
+        await c.query('INSERT INTO nonces VALUES ($1, $2)', [
+          'test\nold-nonce',
+          now + NONCE_WINDOW_MS,
+        ]);
+      } finally {
+        await c.end();
+      }
+      const s = await openPg(url);
+      assert.equal(await s.nonces.claim(claim('old-nonce', Date.now(), 'test')), 'used');
+      assert.equal(await s.nonces.claim(claim('new-nonce', Date.now(), 'test')), 'fresh');
     });
 
     test("changes made through store A reach store B's subscriber within 1 s", async () => {
@@ -358,7 +432,7 @@ else
           s.read((tx) => tx.getGroup('sg-1')),
           isApiError,
         );
-        await assert.rejects(s.nonces.claim('n', Date.now()), isApiError);
+        await assert.rejects(Promise.resolve(s.nonces.claim(claim('n', Date.now()))), isApiError);
       } finally {
         await run(SCRIPT, ['start', CLUSTER_DIR!]);
       }

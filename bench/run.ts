@@ -3,12 +3,14 @@
  *   node dist/bench/run.js [--only <section>] [--duration <ms>] [--warmup <ms>]
  * Sections: http (DescribeRegions, service vs bare node:http), store (Authorize and
  * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
- * sqlite), and engine (decisions per second of the compiled engine vs the reference).
+ * sqlite), engine (decisions per second of the compiled engine vs the reference), and
+ * nonces (claims per second and memory per remembered signature nonce).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
+import { benchNonces } from './nonces.js';
 import { benchStore } from './store.js';
 
 interface Section {
@@ -37,6 +39,7 @@ const sections: Section[] = [
   { name: 'http', run: () => benchHttp({ durationMs, warmupMs }) },
   { name: 'store', run: () => benchStore({ durationMs, warmupMs, store }) },
   { name: 'engine', run: () => benchEngine() },
+  { name: 'nonces', run: () => benchNonces() },
 ];
 
 const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;

@@ -1,5 +1,4 @@
 /** Assembles the service: store, accounts, actions, protocol, HTTP server. */
-import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { Limits } from './actions/context.js';
 import { actionTable } from './actions/index.js';
@@ -8,10 +7,11 @@ import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import type { Logger } from './log.js';
 import { DEFAULT_NONCE_LIMITS, type NonceLimits } from './nonces/window.js';
 import { createProtocol } from './protocol/handler.js';
-import { closeServer, createHttpServer, listen } from './server.js';
+import { createFrontDoor } from './server.js';
 import { openStore } from './store/index.js';
 import { PostgresStore } from './store/postgres.js';
 import type { Change, Store } from './store/store.js';
+import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 
 export interface AppConfig {
   host: string;
@@ -23,6 +23,15 @@ export interface AppConfig {
   limits: Limits;
   nonceLimits: NonceLimits;
   bodyLimit: number;
+  /** First byte, TLS handshake, request line and headers: at most this long. */
+  headerTimeoutMs: number;
+  tls: {
+    /** Names the generated server certificate covers besides localhost, 127.0.0.1, ::1. */
+    hostnames: string[];
+    /** The user's own certificate and key (PEM files). */
+    certFile?: string;
+    keyFile?: string;
+  };
 }
 
 export const DEFAULTS: AppConfig = {
@@ -32,11 +41,16 @@ export const DEFAULTS: AppConfig = {
   limits: { maxRulesPerGroup: 100, maxGroupsPerRegion: 100, duplicateRules: 'error' },
   nonceLimits: DEFAULT_NONCE_LIMITS,
   bodyLimit: 1024 * 1024,
+  headerTimeoutMs: 10_000,
+  tls: { hostnames: [] },
 };
 
 export interface App {
   url: string;
+  /** The same port over TLS. */
+  httpsUrl: string;
   port: number;
+  tls: TlsMaterial;
   store: Store;
   accounts: AccountDirectory;
   usesDefaultAccount: boolean;
@@ -44,6 +58,12 @@ export interface App {
 }
 
 export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
+  const tls = loadOrCreateTls({
+    dataDir: resolve(cfg.dataDir),
+    hostnames: [...cfg.tls.hostnames, ...(isWildcard(cfg.host) ? [] : [cfg.host])],
+    certFile: cfg.tls.certFile,
+    keyFile: cfg.tls.keyFile,
+  });
   const accounts = new AccountDirectory(
     cfg.accountsFile ? loadAccounts(cfg.accountsFile) : [DEFAULT_ACCOUNT],
   );
@@ -70,28 +90,36 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     hostId: 'ecs-secgroup',
     onInternalError: (err, action) => log.error(`internal error in ${action ?? 'request'}`, err),
   });
-  const server: Server = createHttpServer({
+  const door = createFrontDoor({
     handle: protocol,
     bodyLimit: cfg.bodyLimit,
     hostId: 'ecs-secgroup',
     ready: () => ready,
+    tls,
+    headerTimeoutMs: cfg.headerTimeoutMs,
   });
-  server.keepAliveTimeout = 65_000;
-  const addr = await listen(server, cfg.host, cfg.port);
+  const addr = await door.listen(cfg.host, cfg.port);
   ready = true;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
+    httpsUrl: `https://${host}:${addr.port}`,
     port: addr.port,
+    tls,
     store,
     accounts,
     usesDefaultAccount: !cfg.accountsFile,
     async close() {
       ready = false;
-      await closeServer(server);
+      await door.close();
       await store.close();
     },
   };
+}
+
+/** An address that stands for every interface: no certificate name of its own. */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
 }
 
 /**

@@ -5,11 +5,13 @@ import { type AppConfig, DEFAULTS, startApp } from './app.js';
 import { describeCheckError, runCheck } from './check.js';
 import { AccountsFileError } from './domain/accounts.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { TlsConfigError } from './tls.js';
 
 const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup check --from A --to B --proto P [--port N] (see: ecs-secgroup check --help)
 
-Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP.
+Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP and HTTPS
+(both on the same port).
 
 Options:
   --host HOST                  address to listen on (default ${DEFAULTS.host})
@@ -17,6 +19,12 @@ Options:
   --data-dir DIR               where the SQLite database lives (default ${DEFAULTS.dataDir})
   --store URL                  postgres://user:pass@host:port/db to use PostgreSQL
                                (default: $DATABASE_URL, else SQLite in --data-dir)
+  --header-timeout MS          a connection's first byte, TLS handshake, and each request's
+                               line and headers must arrive within this (default ${DEFAULTS.headerTimeoutMs})
+  --tls-hostname NAME          a name (or address) the generated server certificate also
+                               covers, besides localhost, 127.0.0.1 and ::1; repeatable
+  --tls-cert FILE              serve HTTPS with this certificate (PEM, chain allowed) …
+  --tls-key FILE               … and this key, instead of the local CA's in DIR/tls/
   --accounts FILE              JSON accounts file; without it one account "default"
                                with AccessKeyId "test" / AccessKeySecret "test" exists
   --log-level LEVEL            error | warn | info | debug (default info)
@@ -70,6 +78,10 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'duplicate-rules': { type: 'string' },
       'max-nonces-per-key': { type: 'string' },
       'max-nonces': { type: 'string' },
+      'tls-hostname': { type: 'string', multiple: true },
+      'header-timeout': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,6 +120,18 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
           DEFAULTS.limits.maxGroupsPerRegion,
         ),
         duplicateRules: dup,
+      },
+      headerTimeoutMs: positiveInt(
+        'header-timeout',
+        values['header-timeout'],
+        DEFAULTS.headerTimeoutMs,
+        100,
+        600_000,
+      ),
+      tls: {
+        hostnames: values['tls-hostname'] ?? [],
+        certFile: values['tls-cert'],
+        keyFile: values['tls-key'],
       },
       nonceLimits: {
         maxPerKey: positiveInt(
@@ -148,7 +172,15 @@ async function serve(argv: string[]): Promise<void> {
   const keys = app.usesDefaultAccount
     ? ', default account AccessKeyId=test AccessKeySecret=test'
     : `, ${app.accounts.accounts.length} account(s) from ${parsed.config.accountsFile}`;
-  process.stdout.write(`ecs-secgroup listening on ${app.url} (${where(parsed.config)}${keys})\n`);
+  const ca = app.tls.caFile ? `, CA certificate ${app.tls.caFile}` : '';
+  process.stdout.write(
+    `ecs-secgroup listening on ${app.url} and ${app.httpsUrl} (${where(parsed.config)}${keys}${ca})\n`,
+  );
+  if (app.tls.made) {
+    log.info(
+      `made the TLS ${app.tls.made === 'server' ? 'server certificate' : 'CA and server certificate'} in ${app.tls.ms.toFixed(0)} ms`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -179,7 +211,12 @@ async function main(argv: string[]): Promise<void> {
   try {
     await serve(argv);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof AccountsFileError || isParseArgsError(e)) {
+    if (
+      e instanceof UsageError ||
+      e instanceof AccountsFileError ||
+      e instanceof TlsConfigError ||
+      isParseArgsError(e)
+    ) {
       process.stderr.write(`ecs-secgroup: ${(e as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }

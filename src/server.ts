@@ -1,6 +1,11 @@
-/** HTTP transport: `/health`, body limits, and everything else handed to the RPC protocol. */
+/**
+ * The transport: one listening port for plain HTTP and HTTPS (the first byte of a connection
+ * tells: a TLS handshake starts with 0x16), `/health`, body limits, and everything else
+ * handed to the RPC protocol.
+ */
 import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ApiError, apiError } from './errors.js';
 import type { RawRequest } from './protocol/authenticate.js';
@@ -14,11 +19,13 @@ export interface HttpOptions {
   bodyLimit: number;
   hostId: string;
   ready(): boolean;
+  /** Once true, every response closes its connection (the server is stopping). */
+  closing?(): boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function send(res: ServerResponse, r: Rendered, close = false): void {
+function send(res: ServerResponse, r: Rendered, close: boolean): void {
   const headers: Record<string, string | number> = {
     'content-type': r.contentType,
     'content-length': Buffer.byteLength(r.body),
@@ -48,8 +55,10 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex, hostId: string)
   );
 }
 
-export function createHttpServer(opts: HttpOptions): Server {
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+type RequestHandler = Parameters<typeof createServer>[1] & {};
+
+function requestHandler(opts: HttpOptions): RequestHandler {
+  return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const head: RawRequest = {
@@ -66,11 +75,12 @@ export function createHttpServer(opts: HttpOptions): Server {
       return;
     }
     /** An error answered before (or instead of) the protocol, in the format asked for. */
+    const closing = () => opts.closing?.() === true;
     const fail = (e: ApiError, close = false) =>
-      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(head)), close);
+      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(head)), close || closing());
     const reply = (body: Buffer) =>
       opts.handle({ ...head, body }).then(
-        (r) => send(res, r),
+        (r) => send(res, r, closing()),
         () => fail(apiError('InternalError')),
       );
 
@@ -109,25 +119,101 @@ export function createHttpServer(opts: HttpOptions): Server {
     req.on('end', () => {
       if (!aborted) reply(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
-  });
-  server.on('clientError', (err, socket) => clientError(err, socket, opts.hostId));
-  return server;
+  };
 }
 
-export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
+export interface FrontDoorOptions extends HttpOptions {
+  /** Certificate and key for HTTPS on the same port; without them only plain HTTP. */
+  tls?: { cert: string; key: string };
+  /**
+   * How long a connection may take to send its first byte, finish its TLS handshake, and
+   * send a request's line and headers (default 10 s).
+   */
+  headerTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+/** The listening side: plain HTTP and HTTPS on one port. */
+export interface FrontDoor {
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
+  close(): Promise<void>;
+  /** The inner servers (HTTP, and HTTPS when configured), for their timeouts. */
+  readonly servers: readonly Server[];
+}
+
+const TLS_HANDSHAKE = 0x16;
+
+export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
+  let stopping = false;
+  const headerMs = opts.headerTimeoutMs ?? 10_000;
+  const handle = requestHandler({ ...opts, closing: () => stopping || opts.closing?.() === true });
+  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex) =>
+    clientError(err, socket, opts.hostId);
+  const http = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handle);
+  http.on('clientError', onClientError);
+  const servers: Server[] = [http];
+  let https: Server | undefined;
+  if (opts.tls) {
+    https = createHttpsServer(
+      {
+        cert: opts.tls.cert,
+        key: opts.tls.key,
+        maxHeaderSize: MAX_HEADER_BYTES,
+        handshakeTimeout: headerMs,
+      },
+      handle,
+    );
+    https.on('clientError', onClientError);
+    // A failed handshake (garbage, a timeout) ends that connection only.
+    https.on('tlsClientError', (_err, socket) => socket.destroy());
+    servers.push(https);
+  }
+  for (const s of servers) {
+    s.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+    s.headersTimeout = headerMs;
+    // The inner servers never listen themselves; 'listening' starts their connection
+    // tracking (header and request timeouts, idle connections).
+    s.emit('listening');
+  }
+  /** Connections that have not sent their first byte yet (no inner server has them). */
+  const waiting = new Set<Socket>();
+  const outer = createNetServer((socket) => {
+    waiting.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => waiting.delete(socket));
+    socket.setTimeout(headerMs, () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      waiting.delete(socket);
+      socket.pause();
+      socket.setTimeout(0);
+      socket.unshift(chunk);
+      if (chunk[0] === TLS_HANDSHAKE && https) {
+        https.emit('connection', socket); // the TLS socket reads what was put back
+      } else {
+        http.emit('connection', socket);
+        socket.resume(); // the HTTP parser reads it as the socket flows
+      }
     });
   });
-}
-
-/** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
+  return {
+    servers,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        outer.once('error', reject);
+        outer.listen(port, host, () => {
+          outer.off('error', reject);
+          resolve(outer.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      stopping = true;
+      return new Promise((resolve) => {
+        outer.close(() => resolve());
+        for (const s of servers) s.close(); // stops its timers, closes idle connections
+        for (const socket of waiting) socket.destroy();
+      });
+    },
+  };
 }

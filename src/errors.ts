@@ -166,7 +166,7 @@ export const CATALOGUE = {
   'InvalidIpProtocol.ValueNotSupported': entry(
     'InvalidIpProtocol.ValueNotSupported',
     400,
-    'The parameter IpProtocol must be specified with case insensitive TCP, UDP, ICMP, GRE or All.',
+    'The parameter IpProtocol must be specified with case insensitive TCP, UDP, ICMP, ICMPv6, GRE or All.',
   ),
   'InvalidPriority.Malformed': entry(
     'InvalidPriority.Malformed',
@@ -337,6 +337,43 @@ export const CATALOGUE = {
     400,
     'The specified Tag.n.Value is not valid.',
   ),
+  'InvalidTagKey#vpc': entry('InvalidTagKey', 400, 'The tag keys are not valid.'),
+  'InvalidTagValue#vpc': entry('InvalidTagValue', 400, 'The tag values are not valid.'),
+  'NumberExceed.Tags': entry(
+    'NumberExceed.Tags',
+    400,
+    "The Tags parameter's number is exceed , Valid : 20",
+  ),
+  'NumberExceed.ResourceIds': entry(
+    'NumberExceed.ResourceIds',
+    400,
+    "The ResourceIds parameter's number is exceed , Valid : 50",
+  ),
+  'OperationDenied.QuotaExceed': entry(
+    'OperationDenied.QuotaExceed',
+    400,
+    'The quota of tags on resource is beyond permitted range: %s would hold more than %s tags.',
+  ),
+  'InvalidResourceId.NotFound': entry(
+    'InvalidResourceId.NotFound',
+    404,
+    'The specified ResourceIds are not found in our records (%s).',
+  ),
+  'InvalidResourceType.NotFound': entry(
+    'InvalidResourceType.NotFound',
+    404,
+    'The ResourceType provided does not exist in our records.',
+  ),
+  'InvalidResourceGroupId.Malformed': entry(
+    'InvalidResourceGroupId.Malformed',
+    400,
+    'The specified resource group id is not valid; expected rg- followed by letters and digits.',
+  ),
+  'MissingParameter.TagOrResourceId': entry(
+    'MissingParameter.TagOrResourceId',
+    400,
+    'Either ResourceId.N or Tag.N must be specified.',
+  ),
   'QuotaExceed.SecurityGroup': entry(
     'QuotaExceed.SecurityGroup',
     400,
@@ -356,6 +393,11 @@ export const CATALOGUE = {
     'InvalidSecurityGroupRule.RuleNotExist',
     400,
     'The specified security group rule does not exist.',
+  ),
+  'SecurityGroupRule.NotFound': entry(
+    'SecurityGroupRule.NotFound',
+    404,
+    'The security group rule that the parameters define does not exist (give SecurityGroupRuleId, or the rule exactly as created).',
   ),
   'InvalidParam.SecurityGroupRuleId': entry(
     'InvalidParam.SecurityGroupRuleId',
@@ -387,10 +429,21 @@ export const CATALOGUE = {
     400,
     'Specified CIDR block is not valid.',
   ),
+  'InvalidVpcDiscription.Malformed': entry(
+    'InvalidVpcDiscription.Malformed',
+    400,
+    'Specified VPC description is not valid.',
+  ),
+  UnsupportedParameter: entry('UnsupportedParameter', 400, 'The parameter %s is not supported.'),
   'InvalidVpcName.Malformed': entry(
     'InvalidVpcName.Malformed',
     400,
     'Specified VPC name is not valid.',
+  ),
+  'InvalidCidrBlock.VSwitchOutside': entry(
+    'InvalidCidrBlock.Malformed',
+    400,
+    'The new CIDR block of the VPC must contain the CIDR block of every vSwitch in it (%s: %s).',
   ),
   'QuotaExceeded.Vpc': entry('QuotaExceeded.Vpc', 400, 'VPC quota exceeded.'),
   'DependencyViolation.SecurityGroup': entry(
@@ -434,10 +487,10 @@ export const CATALOGUE = {
     400,
     'The specified vSwitch still holds network interfaces.',
   ),
-  'InvalidNetworkInterfaceId.NotFound': entry(
-    'InvalidNetworkInterfaceId.NotFound',
+  'InvalidEniId.NotFound': entry(
+    'InvalidEniId.NotFound',
     404,
-    'The specified network interface does not exist.',
+    'The specified NetworkInterfaceId does not exist.',
   ),
   'InvalidNetworkInterfaceName.Malformed': entry(
     'InvalidNetworkInterfaceName.Malformed',
@@ -447,7 +500,7 @@ export const CATALOGUE = {
   'InvalidPrivateIpAddress.Malformed': entry(
     'InvalidPrivateIpAddress.Malformed',
     400,
-    'The specified PrimaryIpAddress is not a valid IPv4 address.',
+    'The specified private IP address "%s" is not a valid IPv4 address.',
   ),
   'InvalidPrivateIpAddress.Mismatch': entry(
     'InvalidPrivateIpAddress.Mismatch',
@@ -461,8 +514,28 @@ export const CATALOGUE = {
   ),
   'InvalidVSwitchId.IpNotEnough': entry(
     'InvalidVSwitchId.IpNotEnough',
-    400,
-    'The specified vSwitch has no free IP address left.',
+    403,
+    'The specified vSwitch has not enough free IP addresses left.',
+  ),
+  'InvalidVSwitchId.IpInvalid': entry(
+    'InvalidVSwitchId.IpInvalid',
+    403,
+    'The specified private IP address %s is not an available address of the vSwitch CIDR block.',
+  ),
+  'InvalidIp.IpAssigned': entry(
+    'InvalidIp.IpAssigned',
+    403,
+    'The specified IP address %s is already assigned.',
+  ),
+  'InvalidIp.IpUnassigned': entry(
+    'InvalidIp.IpUnassigned',
+    403,
+    'The specified IP address %s is not a secondary private IP address of the network interface.',
+  ),
+  'QuotaExceed.PrivateIpAddress': entry(
+    'QuotaExceed.PrivateIpAddress',
+    403,
+    'The network interface would hold more than %s secondary private IP addresses.',
   ),
   'InvalidSecurityGroupId.NotInSameVpc': entry(
     'InvalidSecurityGroupId.NotInSameVpc',

@@ -301,7 +301,7 @@ describe('ecs-secgroup check: errors and help', () => {
       '22',
     );
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /InvalidNetworkInterfaceId\.NotFound/);
+    assert.match(r.stderr, /InvalidEniId\.NotFound/);
     assert.match(r.stderr, /404/);
     assert.equal(r.stdout, '');
   });
@@ -318,7 +318,7 @@ describe('ecs-secgroup check: errors and help', () => {
       '22',
     );
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /InvalidNetworkInterfaceId\.NotFound/);
+    assert.match(r.stderr, /InvalidEniId\.NotFound/);
   });
 
   test('an interface of another region → exit 2', async () => {
@@ -335,7 +335,7 @@ describe('ecs-secgroup check: errors and help', () => {
       '22',
     );
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /InvalidNetworkInterfaceId\.NotFound/);
+    assert.match(r.stderr, /InvalidEniId\.NotFound/);
   });
 
   test('a bad port → exit 2 with InvalidParameter.Value naming the parameter', async () => {

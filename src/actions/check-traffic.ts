@@ -59,7 +59,7 @@ function decideOrNotFound<T>(decide: () => T): T {
   try {
     return decide();
   } catch (e) {
-    if (e instanceof UnknownInterfaceError) throw apiError('InvalidNetworkInterfaceId.NotFound');
+    if (e instanceof UnknownInterfaceError) throw apiError('InvalidEniId.NotFound');
     throw e;
   }
 }
@@ -80,7 +80,7 @@ export const checkSecurityGroupTraffic: ActionDef = {
     const regionId = p.region();
     const protocol = p.oneOf(
       'IpProtocol',
-      ['tcp', 'udp', 'icmp', 'gre'] as const,
+      ['tcp', 'udp', 'icmp', 'icmpv6', 'gre'] as const,
       'InvalidIpProtocol.ValueNotSupported',
     ) as PacketProtocol | undefined;
     if (!protocol) throw apiError('MissingParameter', 'IpProtocol');

@@ -1,6 +1,6 @@
 import { createGroup } from '../domain/groups.js';
 import { type ActionDef, ECS } from './context.js';
-import { parseDescription, parseName, parseTags } from './fields.js';
+import { parseDescription, parseName, parseResourceGroupId, parseTags } from './fields.js';
 import { domainContext, mutate } from './idempotency.js';
 import { Params } from './params.js';
 
@@ -21,7 +21,7 @@ export const createSecurityGroup: ActionDef = {
           ['normal', 'enterprise'],
           'InvalidSecurityGroupType.ValueNotSupported',
         ) ?? 'normal',
-      resourceGroupId: p.opt('ResourceGroupId') ?? '',
+      resourceGroupId: parseResourceGroupId(p) ?? '',
       tags: parseTags(p),
     };
     return mutate(svc, call, p, async (tx) => {

@@ -14,11 +14,10 @@ export const describeSecurityGroupAttribute: ActionDef = {
     const groupId = p.req('SecurityGroupId');
     const direction =
       p.oneOf('Direction', ['ingress', 'egress', 'all'], 'InvalidParameter') ?? 'all';
-    const nicType = p.oneOf(
-      'NicType',
-      ['internet', 'intranet'],
-      'InvalidNicType.ValueNotSupported',
-    );
+    // A NicType filter that names no NIC type is ignored rather than refused: Terraform's
+    // alicloud provider reads back rules created without nic_type with NicType=<nil>.
+    const nicFilter = p.opt('NicType')?.toLowerCase();
+    const nicType = nicFilter === 'internet' || nicFilter === 'intranet' ? nicFilter : undefined;
     return svc.store.read(async (tx) => {
       const g = await ownGroup(tx, call.principal.uid, regionId, groupId);
       const rules = (await tx.listRules(g.id))

@@ -1,7 +1,8 @@
+import { hasTags } from '../domain/tags.js';
 import type { SecurityGroup } from '../domain/types.js';
 import { apiError } from '../errors.js';
 import { type ActionDef, ECS } from './context.js';
-import { parseTags } from './fields.js';
+import { parseTagFilter } from './fields.js';
 import { numberedPage, tokenPage } from './paging.js';
 import { Params } from './params.js';
 import { groupView } from './views.js';
@@ -35,7 +36,7 @@ export const describeSecurityGroups: ActionDef = {
     const fuzzy = p.bool('FuzzyQuery') ?? false;
     const type = p.oneOf('SecurityGroupType', ['normal', 'enterprise'], 'InvalidParameter');
     const resourceGroupId = p.opt('ResourceGroupId');
-    const tags = parseTags(p, false);
+    const tags = parseTagFilter(p);
     const byToken = p.has('MaxResults') || p.has('NextToken');
 
     const match = (g: SecurityGroup) =>
@@ -46,9 +47,7 @@ export const describeSecurityGroups: ActionDef = {
       (name === undefined || (fuzzy ? g.name.includes(name) : g.name === name)) &&
       (type === undefined || g.type === type) &&
       (resourceGroupId === undefined || g.resourceGroupId === resourceGroupId) &&
-      tags.every((t) =>
-        g.tags.some((x) => x.key === t.key && (t.value === '' || x.value === t.value)),
-      );
+      hasTags(g, tags);
 
     return svc.store.read(async (tx) => {
       const all = (await tx.listGroups(call.principal.uid, regionId)).filter(match);

@@ -17,13 +17,41 @@ import {
   modifySecurityGroupPolicy,
 } from './modify-security-group.js';
 import {
+  assignPrivateIpAddresses,
   createNetworkInterface,
   deleteNetworkInterface,
+  describeNetworkInterfaceAttribute,
   describeNetworkInterfaces,
+  modifyNetworkInterfaceAttribute,
+  unassignPrivateIpAddresses,
 } from './network-interfaces.js';
 import { revokeSecurityGroup, revokeSecurityGroupEgress } from './revoke.js';
-import { createVpc, deleteVpc, describeVpcs } from './vpcs.js';
-import { createVSwitch, deleteVSwitch, describeVSwitches } from './vswitches.js';
+import {
+  describeTags,
+  joinResourceGroup,
+  listTagResourcesEcs,
+  listTagResourcesVpc,
+  moveResourceGroup,
+  tagResourcesEcs,
+  tagResourcesVpc,
+  untagResourcesEcs,
+  untagResourcesVpc,
+} from './tags.js';
+import {
+  createVpc,
+  deleteVpc,
+  describeRouteTableList,
+  describeVpcAttribute,
+  describeVpcs,
+  modifyVpcAttribute,
+} from './vpcs.js';
+import {
+  createVSwitch,
+  deleteVSwitch,
+  describeVSwitchAttributes,
+  describeVSwitches,
+  modifyVSwitchAttribute,
+} from './vswitches.js';
 
 export const ACTIONS: readonly ActionDef[] = [
   describeRegions,
@@ -40,18 +68,37 @@ export const ACTIONS: readonly ActionDef[] = [
   modifySecurityGroupRule,
   modifySecurityGroupEgressRule,
   describeSecurityGroupReferences,
-  createVpc,
-  describeVpcs,
-  deleteVpc,
-  createVSwitch,
-  describeVSwitches,
-  deleteVSwitch,
   createNetworkInterface,
   deleteNetworkInterface,
   describeNetworkInterfaces,
+  describeNetworkInterfaceAttribute,
+  modifyNetworkInterfaceAttribute,
+  assignPrivateIpAddresses,
+  unassignPrivateIpAddresses,
   joinSecurityGroup,
   leaveSecurityGroup,
+  tagResourcesEcs,
+  untagResourcesEcs,
+  listTagResourcesEcs,
+  describeTags,
+  joinResourceGroup,
   checkSecurityGroupTraffic,
+  // VPC 2016-04-28
+  createVpc,
+  describeVpcs,
+  describeVpcAttribute,
+  modifyVpcAttribute,
+  deleteVpc,
+  describeRouteTableList,
+  createVSwitch,
+  describeVSwitches,
+  describeVSwitchAttributes,
+  modifyVSwitchAttribute,
+  deleteVSwitch,
+  tagResourcesVpc,
+  untagResourcesVpc,
+  listTagResourcesVpc,
+  moveResourceGroup,
 ];
 
 export function actionTable(

@@ -18,24 +18,35 @@ export interface Page<T> {
   nextToken: string;
 }
 
-/** A MaxResults/NextToken page of `all`; everything when MaxResults is absent and `max` is undefined. */
+/**
+ * A MaxResults/NextToken page of `all`; everything when MaxResults is absent and `max` is
+ * undefined. With `clamp`, a MaxResults outside [clamp.min, maxLimit] is brought inside it
+ * (as DescribeNetworkInterfaces documents) instead of refused.
+ */
 export function tokenPage<T>(
   all: readonly T[],
   p: Params,
   maxDefault?: number,
   maxLimit = 1000,
+  clamp?: { min: number },
 ): Page<T> {
   const offset = decodeToken(p.opt('NextToken'));
-  const size = p.int('MaxResults', 1, maxLimit) ?? maxDefault ?? all.length;
+  const asked = clamp ? p.int('MaxResults', -(2 ** 31), 2 ** 31) : p.int('MaxResults', 1, maxLimit);
+  const size =
+    asked === undefined
+      ? (maxDefault ?? all.length)
+      : clamp
+        ? Math.min(maxLimit, Math.max(clamp.min, asked))
+        : asked;
   const items = all.slice(offset, offset + size);
   const next = offset + size;
   return { items, nextToken: next < all.length ? encodeToken(next) : '' };
 }
 
-/** A PageNumber/PageSize page. */
-export function numberedPage<T>(all: readonly T[], p: Params, sizeLimit = 50) {
+/** A PageNumber/PageSize page (PageSize at most `sizeLimit`, `sizeDefault` when absent). */
+export function numberedPage<T>(all: readonly T[], p: Params, sizeLimit = 50, sizeDefault = 10) {
   const pageNumber = p.int('PageNumber', 1, 1_000_000, 'InvalidPageNumber.Malformed') ?? 1;
-  const pageSize = p.int('PageSize', 1, sizeLimit, 'InvalidPageSize.Malformed') ?? 10;
+  const pageSize = p.int('PageSize', 1, sizeLimit, 'InvalidPageSize.Malformed') ?? sizeDefault;
   const start = (pageNumber - 1) * pageSize;
   return { items: all.slice(start, start + pageSize), pageNumber, pageSize };
 }

@@ -39,6 +39,11 @@ export class Params {
     return id;
   }
 
+  /** RegionId when given (and then one of the catalogue's): actions that may do without it. */
+  regionIfGiven(): string | undefined {
+    return this.has('RegionId') ? this.region() : undefined;
+  }
+
   /** An optional integer in [min, max]; anything else raises `err` (InvalidParameter by default). */
   int(name: string, min: number, max: number, err?: ErrorKey): number | undefined {
     const v = this.opt(name);
@@ -68,9 +73,12 @@ export class Params {
 
   /**
    * Indexed groups `Name.N.*` (or `Name.N` values when `scalar`), ordered by N.
-   * N must be a positive integer no larger than `max`.
+   * N must be a positive integer no larger than `max`; more raise `tooMany`
+   * (InvalidParameter.TooMany by default).
    */
-  indexed(name: string, max: number): Map<number, Params> {
+  indexed(name: string, max: number, tooMany?: ErrorKey): Map<number, Params> {
+    const over = () =>
+      tooMany ? apiError(tooMany) : apiError('InvalidParameter.TooMany', this.prefix + name, max);
     const groups = new Map<number, Map<string, string>>();
     const head = `${name}.`;
     for (const [k, v] of this.map) {
@@ -80,11 +88,11 @@ export class Params {
       const n = dot < 0 ? rest : rest.slice(0, dot);
       if (!/^[1-9]\d{0,5}$/.test(n)) throw apiError('InvalidParameter', this.prefix + k);
       const i = Number(n);
-      if (i > max) throw apiError('InvalidParameter.TooMany', this.prefix + name, max);
+      if (i > max) throw over();
       if (!groups.has(i)) groups.set(i, new Map());
       groups.get(i)!.set(dot < 0 ? '' : rest.slice(dot + 1), v);
     }
-    if (groups.size > max) throw apiError('InvalidParameter.TooMany', this.prefix + name, max);
+    if (groups.size > max) throw over();
     return new Map(
       [...groups.entries()]
         .sort((a, b) => a[0] - b[0])
@@ -93,8 +101,8 @@ export class Params {
   }
 
   /** Values of `Name.N` (non-empty), ordered by N. */
-  list(name: string, max: number): string[] {
-    return [...this.indexed(name, max).values()]
+  list(name: string, max: number, tooMany?: ErrorKey): string[] {
+    return [...this.indexed(name, max, tooMany).values()]
       .map((p) => p.opt(''))
       .filter((v): v is string => v !== undefined);
   }

@@ -9,7 +9,7 @@ import type { Direction, PortRange, Protocol } from '../domain/types.js';
 import { apiError, type ErrorKey } from '../errors.js';
 import type { Params } from './params.js';
 
-const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'icmp', 'gre', 'all'];
+const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'icmp', 'icmpv6', 'gre', 'all'];
 
 /** The wire names of the two ends, per direction. */
 export function endNames(direction: Direction) {
@@ -36,7 +36,7 @@ export function endNames(direction: Direction) {
 
 export function parseProtocol(p: Params): Protocol {
   const v = p.req('IpProtocol');
-  if (!/^[A-Za-z]{1,16}$/.test(v)) throw apiError('InvalidIpProtocol.Malformed');
+  if (!/^[A-Za-z][A-Za-z0-9]{0,15}$/.test(v)) throw apiError('InvalidIpProtocol.Malformed');
   const found = PROTOCOLS.find((x) => x === v.toLowerCase());
   if (!found) throw apiError('InvalidIpProtocol.ValueNotSupported');
   return found;
@@ -165,8 +165,8 @@ export function parsePermission(p: Params, direction: Direction): PermissionInpu
   }
 
   let far: FarEnd;
-  if (farV4) far = { kind: 'cidr', cidr: farV4.text };
-  else if (farV6) far = { kind: 'ipv6', cidr: farV6.text };
+  if (farV4) far = { kind: 'cidr', cidr: farV4.text, written: farV4.written };
+  else if (farV6) far = { kind: 'ipv6', cidr: farV6.text, written: farV6.written };
   else {
     const groupId = p.opt(n.group);
     const ownerAccount = p.opt(n.ownerAccount);
@@ -188,6 +188,12 @@ export function parsePermission(p: Params, direction: Direction): PermissionInpu
       `A rule that names ${n.group} (IPv4 members) may not carry ${n.localIpv6}.`,
     );
   }
+  if (protocol === 'icmpv6' && far.kind !== 'ipv6') {
+    throw apiError(
+      'InvalidParam.Ipv6ProtocolConflictWithIpv4Address',
+      `IpProtocol ICMPv6 is IPv6: the far end must be ${n.ipv6}, not ${far.kind === 'group' ? n.group : n.cidr}.`,
+    );
+  }
 
   return {
     direction,
@@ -200,6 +206,7 @@ export function parsePermission(p: Params, direction: Direction): PermissionInpu
     far,
     localCidr: nearV4?.text ?? null,
     localIpv6Cidr: nearV6?.text ?? null,
+    localText: nearV4?.written ?? nearV6?.written ?? null,
     description,
   };
 }

@@ -37,17 +37,21 @@ export function permissionView(rule: Rule, peer: PeerInfo | undefined) {
   const ingress = rule.direction === 'ingress';
   const refName = peer?.name ?? '';
   const refOwner = peer?.ownerAccount ?? '';
+  // CIDRs as the caller wrote them
   const far = {
-    cidr: rule.peerCidr ?? '',
-    ipv6: rule.peerIpv6Cidr ?? '',
+    cidr: rule.peerCidr !== null ? (rule.peerCidrText ?? rule.peerCidr) : '',
+    ipv6: rule.peerIpv6Cidr !== null ? (rule.peerCidrText ?? rule.peerIpv6Cidr) : '',
     group: rule.peerGroup?.groupId ?? '',
   };
-  const near = { cidr: rule.localCidr ?? '', ipv6: rule.localIpv6Cidr ?? '' };
+  const near = {
+    cidr: rule.localCidr !== null ? (rule.localCidrText ?? rule.localCidr) : '',
+    ipv6: rule.localIpv6Cidr !== null ? (rule.localCidrText ?? rule.localIpv6Cidr) : '',
+  };
   const [src, dst] = ingress ? [far, near] : [near, far];
   return {
     SecurityGroupRuleId: rule.id,
     Direction: rule.direction,
-    IpProtocol: rule.protocol.toUpperCase(),
+    IpProtocol: rule.protocol === 'icmpv6' ? 'ICMPv6' : rule.protocol.toUpperCase(),
     PortRange: range(rule.portRange),
     SourcePortRange: range(rule.sourcePortRange),
     Policy: cap(rule.policy),

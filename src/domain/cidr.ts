@@ -12,6 +12,11 @@ export interface Cidr {
   /** Normalised text: `10.0.0.0/8`, `2001:db8::/32`. */
   text: string;
   prefix: number;
+  /**
+   * The caller's spelling, to show back: IPv4 exactly as written (`10.1.2.3/8`, `1.2.3.4`);
+   * IPv6 with host bits and prefix as written, the address in RFC 5952 form.
+   */
+  written: string;
 }
 
 const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -57,6 +62,7 @@ export function parseIpv4Cidr(s: string): Cidr | undefined {
     family: 4,
     prefix: parts.prefix,
     text: `${formatIpv4((addr & mask) >>> 0)}/${parts.prefix}`,
+    written: s,
   };
 }
 
@@ -86,10 +92,15 @@ export function parseIpv6Cidr(s: string): Cidr | 'bad-prefix' | undefined {
   if (parts === undefined) return undefined;
   if (parts === 'bad-prefix') return isIpv6(s.slice(0, s.indexOf('/'))) ? 'bad-prefix' : undefined;
   if (!isIpv6(parts.addr)) return undefined;
-  const net = ipaddr.IPv6.networkAddressFromCIDR(
-    `${hexTail(parts.addr)}/${parts.prefix}`,
-  ) as ipaddr.IPv6;
-  return { family: 6, prefix: parts.prefix, text: `${net.toString()}/${parts.prefix}` };
+  const hex = hexTail(parts.addr)!;
+  const net = ipaddr.IPv6.networkAddressFromCIDR(`${hex}/${parts.prefix}`) as ipaddr.IPv6;
+  const host = ipaddr.IPv6.parse(hex).toString();
+  return {
+    family: 6,
+    prefix: parts.prefix,
+    text: `${net.toString()}/${parts.prefix}`,
+    written: s.includes('/') ? `${host}/${parts.prefix}` : host,
+  };
 }
 
 /** Whether IPv4 CIDR `inner` lies inside `outer` (both normalised text). */

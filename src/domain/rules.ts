@@ -17,9 +17,10 @@ import type {
   SecurityGroup,
 } from './types.js';
 
+/** The far end of a permission; `written` is the CIDR as the caller spelled it. */
 export type FarEnd =
-  | { kind: 'cidr'; cidr: string }
-  | { kind: 'ipv6'; cidr: string }
+  | { kind: 'cidr'; cidr: string; written: string }
+  | { kind: 'ipv6'; cidr: string; written: string }
   | { kind: 'group'; groupId: string; ownerAccount?: string; ownerId?: string };
 
 /** A permission as parsed from the request: valid syntax, not yet checked against the model. */
@@ -35,6 +36,8 @@ export interface PermissionInput {
   far: FarEnd;
   localCidr: string | null;
   localIpv6Cidr: string | null;
+  /** The near-end CIDR as the caller spelled it. */
+  localText: string | null;
   description: string;
 }
 
@@ -146,6 +149,8 @@ function definition(
     peerGroup,
     localCidr: input.localCidr,
     localIpv6Cidr: input.localIpv6Cidr,
+    peerCidrText: input.far.kind === 'group' ? null : input.far.written,
+    localCidrText: input.localText,
     description: input.description,
   };
 }
@@ -266,6 +271,22 @@ export async function revokeByPermissions(
     }
   }
   return removed;
+}
+
+/**
+ * The rule of `group` with the identity `input` defines (Modify by definition), or
+ * `SecurityGroupRule.NotFound`.
+ */
+export async function findByDefinition(
+  tx: Tx,
+  ctx: DomainContext,
+  group: SecurityGroup,
+  input: PermissionInput,
+): Promise<Rule> {
+  const identity = lookupIdentity(ctx, group, input);
+  const rule = identity === null ? undefined : await tx.findRuleByIdentity(group.id, identity);
+  if (!rule) throw apiError('SecurityGroupRule.NotFound');
+  return rule;
 }
 
 function ruleNotFound(direction: Direction) {

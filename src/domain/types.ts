@@ -1,7 +1,8 @@
 /** The model's types. Values here are already validated and normalised. */
 
 export type Direction = 'ingress' | 'egress';
-export type Protocol = 'tcp' | 'udp' | 'icmp' | 'gre' | 'all';
+/** `icmp` is ICMP for IPv4, `icmpv6` ICMP for IPv6 (rules with IPv6 far ends only). */
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'gre' | 'all';
 export type Policy = 'accept' | 'drop';
 export type NicType = 'internet' | 'intranet';
 export type GroupType = 'normal' | 'enterprise';
@@ -25,7 +26,9 @@ export interface GroupRef {
  *   DestCidrIp/Ipv6DestCidrIp/DestGroupId on egress); exactly one of them is set.
  * - `local*` is the optional near end (DestCidrIp on ingress, SourceCidrIp on egress),
  *   restricting the instance-side address.
- * CIDRs are normalised network strings ("10.0.0.0/8", "2001:db8::/32").
+ * CIDRs are normalised network strings ("10.0.0.0/8", "2001:db8::/32"): identity,
+ * duplicates and decisions use them. `peerCidrText`/`localCidrText` keep what the caller
+ * wrote ("10.1.2.3/8", "1.2.3.4"; IPv6 in RFC 5952 spelling), which Describe returns.
  */
 export interface Rule {
   readonly id: string;
@@ -43,6 +46,10 @@ export interface Rule {
   readonly peerGroup: GroupRef | null;
   readonly localCidr: string | null;
   readonly localIpv6Cidr: string | null;
+  /** The far-end CIDR (IPv4 or IPv6) as written; null for a group rule. */
+  readonly peerCidrText: string | null;
+  /** The near-end CIDR as written, when there is one. */
+  readonly localCidrText: string | null;
   readonly description: string;
   /** Creation time, `YYYY-MM-DDThh:mm:ssZ`. */
   readonly createTime: string;
@@ -77,6 +84,8 @@ export interface Vpc {
   readonly cidrBlock: string;
   readonly name: string;
   readonly description: string;
+  readonly resourceGroupId: string;
+  readonly tags: readonly Tag[];
   readonly creationTime: string;
 }
 
@@ -89,6 +98,9 @@ export interface VSwitch {
   readonly cidrBlock: string;
   readonly name: string;
   readonly description: string;
+  /** The resource group of its VPC when it was created (vSwitches have none of their own). */
+  readonly resourceGroupId: string;
+  readonly tags: readonly Tag[];
   readonly creationTime: string;
 }
 
@@ -101,10 +113,25 @@ export interface NetworkInterface {
   readonly vSwitchId: string;
   readonly zoneId: string;
   readonly primaryIpAddress: string;
+  /** Secondary private IPv4 addresses, in assignment order. */
+  readonly secondaryIpAddresses: readonly string[];
   readonly name: string;
   readonly description: string;
   readonly securityGroupIds: readonly string[];
+  readonly resourceGroupId: string;
+  readonly tags: readonly Tag[];
+  /** Queues of the interface (1-2048); shown and changed, no effect here. */
+  readonly queueNumber: number;
+  readonly sourceDestCheck: boolean;
+  readonly deleteOnRelease: boolean;
   readonly creationTime: string;
+}
+
+/** Every private address of an interface: the primary first, then the secondaries. */
+export function interfaceAddresses(e: NetworkInterface): readonly string[] {
+  return e.secondaryIpAddresses.length === 0
+    ? [e.primaryIpAddress]
+    : [e.primaryIpAddress, ...e.secondaryIpAddresses];
 }
 
 export interface AccessKey {

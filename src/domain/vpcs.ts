@@ -1,8 +1,13 @@
-/** VPCs: just enough for VPC-type security groups to live in real VPCs. */
+/** VPCs: where VPC-type security groups, vSwitches and interfaces live. */
 import { apiError } from '../errors.js';
 import type { Tx } from '../store/store.js';
+import { ipv4Contains } from './cidr.js';
 import { apiTime, newId } from './ids.js';
 import type { Vpc } from './types.js';
+
+/** The ids of a VPC's vRouter and system route table, derived from its own. */
+export const routerIdOf = (vpcId: string) => vpcId.replace(/^vpc-/, 'vrt-');
+export const routeTableIdOf = (vpcId: string) => vpcId.replace(/^vpc-/, 'vtb-');
 
 export async function createVpc(
   tx: Tx,
@@ -14,17 +19,42 @@ export async function createVpc(
   return vpc;
 }
 
+/** The caller's VPC (in `regionId` when given), or InvalidVpcId.NotFound. */
 export async function ownVpc(
   tx: Tx,
   ownerUid: string,
-  regionId: string,
+  regionId: string | undefined,
   vpcId: string,
 ): Promise<Vpc> {
   const vpc = await tx.getVpc(vpcId);
-  if (!vpc || vpc.ownerUid !== ownerUid || vpc.regionId !== regionId) {
+  if (!vpc || vpc.ownerUid !== ownerUid || (regionId !== undefined && vpc.regionId !== regionId)) {
     throw apiError('InvalidVpcId.NotFound');
   }
   return vpc;
+}
+
+export async function modifyVpc(
+  tx: Tx,
+  ownerUid: string,
+  regionId: string | undefined,
+  vpcId: string,
+  change: { name?: string; description?: string; cidrBlock?: string },
+): Promise<void> {
+  await tx.lock(`vpc:${vpcId}`); // vSwitches are checked against the new block
+  const vpc = await ownVpc(tx, ownerUid, regionId, vpcId);
+  if (change.cidrBlock !== undefined && change.cidrBlock !== vpc.cidrBlock) {
+    for (const v of await tx.listVSwitches(vpc.id)) {
+      if (!ipv4Contains(change.cidrBlock, v.cidrBlock)) {
+        throw apiError('InvalidCidrBlock.VSwitchOutside', v.id, v.cidrBlock);
+      }
+    }
+  }
+  await tx.updateVpc({
+    ...vpc,
+    name: change.name ?? vpc.name,
+    description: change.description ?? vpc.description,
+    cidrBlock: change.cidrBlock ?? vpc.cidrBlock,
+  });
 }
 
 /** Deletes a VPC; refused while security groups or vSwitches are in it. */

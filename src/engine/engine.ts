@@ -12,16 +12,22 @@
  *   removed or readdressed) drops the tables whose rules name that group; a rule to a
  *   larger group is matched through the peer's memberships at decision time, so changes
  *   to a large group's members recompile nothing;
- * - a map from primary IP to the interfaces that hold it and the groups they are in, used
- *   by inner access and large-group references.
+ * - a map from each private address (primary and secondary) to the interfaces that hold it
+ *   and the groups they are in, used by inner access and large-group references.
+ *
+ * Inner access comes first: between interfaces that share a normal group whose inner access
+ * policy is Accept, intranet traffic is accepted whatever the rules say, both ways (the
+ * public cloud documents that Accept takes precedence over user-created rules). With Drop,
+ * only rules can open traffic between members.
  */
-import type {
-  Direction,
-  NetworkInterface,
-  Policy,
-  Protocol,
-  Rule,
-  SecurityGroup,
+import {
+  type Direction,
+  interfaceAddresses,
+  type NetworkInterface,
+  type Policy,
+  type Protocol,
+  type Rule,
+  type SecurityGroup,
 } from '../domain/types.js';
 import {
   type Addr,
@@ -37,6 +43,7 @@ import {
   buildTable,
   type CompiledRule,
   EMPTY_TABLE,
+  PACKET_PROTOCOLS,
   PROTO_INDEX,
   type Table,
   trieLookup16,
@@ -56,9 +63,9 @@ const INNER_ACCEPT: Decision = freeze({ verdict: 'accept', reason: 'inner-access
 const DEFAULT_DROP: Decision = freeze({ verdict: 'drop', reason: 'default' });
 const DEFAULT_ACCEPT: Decision = freeze({ verdict: 'accept', reason: 'default' });
 
-const SLOTS = 16;
+const SLOTS = 4 * PACKET_PROTOCOLS;
 const slotOf = (dirIdx: number, nicIdx: number, protoIdx: number): number =>
-  (dirIdx << 3) | (nicIdx << 2) | protoIdx;
+  (dirIdx * 2 + nicIdx) * PACKET_PROTOCOLS + protoIdx;
 
 interface Profile {
   readonly key: string;
@@ -72,7 +79,8 @@ interface Profile {
 
 interface EniState {
   readonly eni: NetworkInterface;
-  readonly addr: Addr;
+  /** Its private addresses, the primary first (distinct). */
+  readonly addrs: readonly Addr[];
   readonly gids: readonly number[];
   readonly profile: Profile;
   /** Groups of this interface that are normal with inner access Accept. */
@@ -80,7 +88,7 @@ interface EniState {
   hasEnterprise: boolean;
 }
 
-/** Who holds one primary IP: the interfaces and, per group, how many of them are in it. */
+/** Who holds one private address: the interfaces and, per group, how many of them are in it. */
 interface PeerInfo {
   readonly addr: Addr;
   readonly enis: EniState[];
@@ -114,6 +122,10 @@ function cidr6(text: string | null): Range6 | null {
 }
 
 const v6Key = (x: Addr): number => (x.a ^ x.b ^ x.c ^ x.d) >>> 0;
+
+function sameAddrs(x: readonly Addr[], y: readonly Addr[]): boolean {
+  return x.length === y.length && x.every((a, i) => addrEquals(a, y[i]!));
+}
 
 function index<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let s = m.get(k);
@@ -244,7 +256,7 @@ export class Engine {
     if (profiles === undefined) return;
     for (const p of profiles) {
       if (c.protoIdx === PROTO_INDEX.all) {
-        for (let k = 0; k < 4; k++) p.tables[slotOf(c.dirIdx, c.nicIdx, k)] = null;
+        for (let k = 0; k < PACKET_PROTOCOLS; k++) p.tables[slotOf(c.dirIdx, c.nicIdx, k)] = null;
       } else {
         p.tables[slotOf(c.dirIdx, c.nicIdx, c.protoIdx)] = null;
       }
@@ -282,23 +294,29 @@ export class Engine {
 
   // ---------------------------------------------------------------- interfaces
 
-  /** Adds or replaces an interface (membership and primary IP). Throws on a bad IP. */
+  /** Adds or replaces an interface (membership and addresses). Throws on a bad IP. */
   upsertInterface(eni: NetworkInterface): void {
-    const addr = parseAddress(eni.primaryIpAddress);
+    const addrs: Addr[] = [];
+    for (const ip of interfaceAddresses(eni)) {
+      const a = parseAddress(ip);
+      if (!addrs.some((x) => addrEquals(x, a))) addrs.push(a);
+    }
     const groupIds = [...new Set(eni.securityGroupIds)].sort();
     const gids = groupIds.map((g) => this.gid(g));
     const profile = this.profileFor(groupIds, gids);
     const old = this.enis.get(eni.id);
     if (old !== undefined) this.detachInterface(old);
-    this.membersChanged(old, addr, gids);
-    const e: EniState = { eni, addr, gids, profile, acceptGids: [], hasEnterprise: false };
+    this.membersChanged(old, addrs, gids);
+    const e: EniState = { eni, addrs, gids, profile, acceptGids: [], hasEnterprise: false };
     this.refreshFlags(e);
     this.enis.set(eni.id, e);
     this.lastEni = null;
     for (const g of gids) index(this.membersByGid, g, e);
-    const info = this.peerInfo(addr, true)!;
-    info.enis.push(e);
-    for (const g of gids) info.gidCount.set(g, (info.gidCount.get(g) ?? 0) + 1);
+    for (const addr of addrs) {
+      const info = this.peerInfo(addr, true)!;
+      info.enis.push(e);
+      for (const g of gids) info.gidCount.set(g, (info.gidCount.get(g) ?? 0) + 1);
+    }
   }
 
   removeInterface(id: string): void {
@@ -311,9 +329,13 @@ export class Engine {
   }
 
   /** Drops the tables that depend on member addresses an interface update changes. */
-  private membersChanged(old: EniState | undefined, addr: Addr, gids: readonly number[]): void {
+  private membersChanged(
+    old: EniState | undefined,
+    addrs: readonly Addr[],
+    gids: readonly number[],
+  ): void {
     if (old === undefined) this.invalidateRefs(gids);
-    else if (!addrEquals(old.addr, addr)) this.invalidateRefs([...old.gids, ...gids]);
+    else if (!sameAddrs(old.addrs, addrs)) this.invalidateRefs([...old.gids, ...gids]);
     else {
       this.invalidateRefs(old.gids.filter((g) => !gids.includes(g)));
       this.invalidateRefs(gids.filter((g) => !old.gids.includes(g)));
@@ -342,8 +364,9 @@ export class Engine {
 
   private detachInterface(e: EniState): void {
     for (const g of e.gids) unindex(this.membersByGid, g, e);
-    const info = this.peerInfo(e.addr, false);
-    if (info !== undefined) {
+    for (const addr of e.addrs) {
+      const info = this.peerInfo(addr, false);
+      if (info === undefined) continue;
       const i = info.enis.indexOf(e);
       if (i >= 0) info.enis.splice(i, 1);
       for (const g of e.gids) {
@@ -432,12 +455,12 @@ export class Engine {
 
   /** The member addresses of a group to fold, or null when it has more than foldLimit. */
   private readonly memberAddrs = (gid: number): Addr[] | null =>
-    this.foldable(gid) ? [...(this.membersByGid.get(gid) ?? [])].map((e) => e.addr) : null;
+    this.foldable(gid) ? [...(this.membersByGid.get(gid) ?? [])].flatMap((e) => e.addrs) : null;
 
   private compile(p: Profile, slot: number): Table {
-    const dirIdx = slot >>> 3;
-    const nicIdx = (slot >>> 2) & 1;
-    const protoIdx = slot & 3;
+    const protoIdx = slot % PACKET_PROTOCOLS;
+    const nicIdx = Math.floor(slot / PACKET_PROTOCOLS) & 1;
+    const dirIdx = slot >= 2 * PACKET_PROTOCOLS ? 1 : 0;
     const picked: CompiledRule[] = [];
     for (const id of p.groupIds) {
       const m = this.rulesByGroup.get(id);
@@ -480,9 +503,14 @@ export class Engine {
     }
     const ingress = p.direction === 'ingress';
     const intranet = p.nicType === 'intranet';
+    // Accept inner access takes precedence over every rule, both ways.
+    if (intranet && e.acceptGids.length !== 0 && this.innerAccess(e, p.peerAddr)) {
+      return INNER_ACCEPT;
+    }
     const proto = p.protocol;
-    const protoIdx = proto === 'tcp' ? 0 : proto === 'udp' ? 1 : proto === 'icmp' ? 2 : 3;
-    const slot = (ingress ? 0 : 8) | (intranet ? 0 : 4) | protoIdx;
+    const protoIdx =
+      proto === 'tcp' ? 0 : proto === 'udp' ? 1 : proto === 'icmp' ? 2 : proto === 'icmpv6' ? 3 : 4;
+    const slot = ((ingress ? 0 : 2) + (intranet ? 0 : 1)) * PACKET_PROTOCOLS + protoIdx;
     let t = e.profile.tables[slot] as Table | null;
     if (t === null) t = this.compile(e.profile, slot);
     if (t.n !== 0) {
@@ -490,16 +518,15 @@ export class Engine {
       if (r !== null) return r;
     }
     if (!ingress) return e.hasEnterprise ? DEFAULT_DROP : DEFAULT_ACCEPT;
-    if (intranet && e.acceptGids.length !== 0 && this.innerAccess(e, p.peerAddr)) {
-      return INNER_ACCEPT;
-    }
     return DEFAULT_DROP;
   }
 
+  /** Whether the peer is another interface sharing one of `e`'s Accept groups. */
   private innerAccess(e: EniState, peer: Addr): boolean {
     const info = this.lookupPeer(peer);
     if (info === undefined) return false;
-    const self = addrEquals(e.addr, peer) ? 1 : 0;
+    let self = 0;
+    for (const a of e.addrs) if (addrEquals(a, peer)) self = 1;
     for (const g of e.acceptGids) if ((info.gidCount.get(g) ?? 0) - self > 0) return true;
     return false;
   }
@@ -578,9 +605,8 @@ export class Engine {
   }
 
   /**
-   * Interface to interface over the intranet: egress at the sender (peer = receiver's
-   * primary IP) and ingress at the receiver (peer = sender's primary IP); accepted only
-   * when both accept.
+   * Interface to interface over the intranet, primary address to primary address: egress at
+   * the sender and ingress at the receiver; accepted only when both accept.
    */
   decideBetween(
     srcEniId: string,
@@ -601,9 +627,9 @@ export class Engine {
       interfaceId: srcEniId,
       direction: 'egress' as Direction,
       protocol,
-      localAddr: src.addr,
+      localAddr: src.addrs[0]!,
       localPort: srcPort,
-      peerAddr: dst.addr,
+      peerAddr: dst.addrs[0]!,
       peerPort: dstPort,
       nicType: 'intranet',
     });
@@ -611,9 +637,9 @@ export class Engine {
       interfaceId: dstEniId,
       direction: 'ingress' as Direction,
       protocol,
-      localAddr: dst.addr,
+      localAddr: dst.addrs[0]!,
       localPort: dstPort,
-      peerAddr: src.addr,
+      peerAddr: src.addrs[0]!,
       peerPort: srcPort,
       nicType: 'intranet',
     });

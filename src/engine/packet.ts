@@ -3,13 +3,14 @@ import type { Direction, NicType, Policy } from '../domain/types.js';
 import { type Addr, parseAddress } from './address.js';
 
 /** Protocols a packet can carry (a rule may also say `all`). */
-export type PacketProtocol = 'tcp' | 'udp' | 'icmp' | 'gre';
+export type PacketProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'gre';
 
 export type Verdict = 'accept' | 'drop';
 /**
  * Why: `rule` an explicit rule decided; `default` no rule matched (ingress drop, egress
- * accept for normal groups / drop for enterprise groups); `inner-access` no rule matched
- * and the peer shares a normal group with inner access Accept; `established` reply traffic.
+ * accept for normal groups / drop for enterprise groups); `inner-access` the peer is another
+ * interface of a normal group with inner access Accept that this one is in too (decided
+ * before any rule, intranet only); `established` reply traffic.
  */
 export type Reason = 'rule' | 'default' | 'inner-access' | 'established';
 
@@ -57,7 +58,7 @@ export interface PacketInput {
   readonly established?: boolean;
 }
 
-const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'gre']);
+const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'icmpv6', 'gre']);
 
 function checkPort(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 0 || v > 65535) throw new Error(`invalid ${name}: ${v}`);

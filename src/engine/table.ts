@@ -20,8 +20,10 @@ import type { Addr, Range4, Range6 } from './address.js';
 import { addrToBigInt, bigIntToWords } from './address.js';
 import type { Decision } from './packet.js';
 
-/** Protocol index of a table slot; a rule with protocol `all` has index 4. */
-export const PROTO_INDEX = { tcp: 0, udp: 1, icmp: 2, gre: 3, all: 4 } as const;
+/** Protocol index of a table slot (tcp and udp first: they have ports); `all` is not a slot. */
+export const PROTO_INDEX = { tcp: 0, udp: 1, icmp: 2, icmpv6: 3, gre: 4, all: 5 } as const;
+/** Protocols a packet can carry: one table slot each. */
+export const PACKET_PROTOCOLS = 5;
 
 /** A rule pre-parsed for compilation. */
 export interface CompiledRule {

@@ -145,6 +145,24 @@ export const MIGRATIONS: readonly Migration[] = [
       { sqlite: null, postgres: 'DROP TABLE nonces' },
     ],
   },
+  {
+    version: 5,
+    name: 'rule CIDRs as written; tags and resource groups of VPCs, vSwitches, interfaces; secondary addresses',
+    statements: [
+      'ALTER TABLE rules ADD COLUMN peer_text TEXT',
+      'ALTER TABLE rules ADD COLUMN local_text TEXT',
+      "ALTER TABLE vpcs ADD COLUMN resource_group_id TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE vpcs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+      "ALTER TABLE vswitches ADD COLUMN resource_group_id TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE vswitches ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+      "ALTER TABLE network_interfaces ADD COLUMN secondary_ips TEXT NOT NULL DEFAULT '[]'",
+      "ALTER TABLE network_interfaces ADD COLUMN resource_group_id TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE network_interfaces ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+      'ALTER TABLE network_interfaces ADD COLUMN queue_number INTEGER NOT NULL DEFAULT 1',
+      'ALTER TABLE network_interfaces ADD COLUMN source_dest_check INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE network_interfaces ADD COLUMN delete_on_release INTEGER NOT NULL DEFAULT 1',
+    ],
+  },
 ];
 
 /** The statement for `dialect`, or null when it has none there. */

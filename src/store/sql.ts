@@ -34,6 +34,7 @@ export interface Executor {
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const tags = (v: unknown) => JSON.parse(str(v) || '[]');
 
 function toGroup(r: Row): SecurityGroup {
   return {
@@ -46,7 +47,7 @@ function toGroup(r: Row): SecurityGroup {
     type: str(r.type) as SecurityGroup['type'],
     innerAccessPolicy: str(r.inner_access_policy) as SecurityGroup['innerAccessPolicy'],
     resourceGroupId: str(r.resource_group_id),
-    tags: JSON.parse(str(r.tags) || '[]'),
+    tags: tags(r.tags),
     creationTime: str(r.creation_time),
   };
 }
@@ -73,6 +74,9 @@ function toRule(r: Row): Rule {
     peerGroup: peerGroupId ? { groupId: peerGroupId, ownerUid: str(r.peer_group_owner) } : null,
     localCidr: optStr(r.local_cidr),
     localIpv6Cidr: optStr(r.local_ipv6_cidr),
+    // rules made before the spelling was kept show their normalised CIDR
+    peerCidrText: optStr(r.peer_text) ?? optStr(r.peer_cidr) ?? optStr(r.peer_ipv6_cidr),
+    localCidrText: optStr(r.local_text) ?? optStr(r.local_cidr) ?? optStr(r.local_ipv6_cidr),
     description: str(r.description),
     createTime: str(r.create_time),
   };
@@ -96,6 +100,8 @@ function ruleColumns(r: NewRule, identity: string): unknown[] {
     r.peerGroup?.ownerUid ?? null,
     r.localCidr,
     r.localIpv6Cidr,
+    r.peerCidrText,
+    r.localCidrText,
     r.description,
     r.createTime,
     identity,
@@ -105,7 +111,10 @@ function ruleColumns(r: NewRule, identity: string): unknown[] {
 const RULE_COLS =
   'group_id, direction, protocol, port_from, port_to, sport_from, sport_to, nic_type, policy, priority, ' +
   'peer_cidr, peer_ipv6_cidr, peer_group_id, peer_group_owner, local_cidr, local_ipv6_cidr, ' +
-  'description, create_time, identity';
+  'peer_text, local_text, description, create_time, identity';
+const RULE_PLACEHOLDERS = RULE_COLS.split(', ')
+  .map(() => '?')
+  .join(',');
 
 function toVpc(r: Row): Vpc {
   return {
@@ -115,6 +124,8 @@ function toVpc(r: Row): Vpc {
     cidrBlock: str(r.cidr_block),
     name: str(r.name),
     description: str(r.description),
+    resourceGroupId: str(r.resource_group_id),
+    tags: tags(r.tags),
     creationTime: str(r.creation_time),
   };
 }
@@ -132,9 +143,15 @@ function toInterface(r: Row): NetworkInterface {
     vSwitchId: str(r.vswitch_id),
     zoneId: str(r.zone_id),
     primaryIpAddress: str(r.primary_ip),
+    secondaryIpAddresses: JSON.parse(str(r.secondary_ips) || '[]'),
     name: str(r.name),
     description: str(r.description),
     securityGroupIds: JSON.parse(str(r.group_ids) || '[]'),
+    resourceGroupId: str(r.resource_group_id),
+    tags: tags(r.tags),
+    queueNumber: Number(r.queue_number ?? 1),
+    sourceDestCheck: Number(r.source_dest_check ?? 0) === 1,
+    deleteOnRelease: Number(r.delete_on_release ?? 1) === 1,
     creationTime: str(r.creation_time),
   };
 }
@@ -217,8 +234,9 @@ export class SqlTx implements Tx {
   }
   async updateGroup(g: SecurityGroup): Promise<void> {
     await this.db.run(
-      'UPDATE security_groups SET name = ?, description = ?, inner_access_policy = ?, tags = ? WHERE id = ?',
-      [g.name, g.description, g.innerAccessPolicy, JSON.stringify(g.tags), g.id],
+      'UPDATE security_groups SET name = ?, description = ?, inner_access_policy = ?, tags = ?, ' +
+        'resource_group_id = ? WHERE id = ?',
+      [g.name, g.description, g.innerAccessPolicy, JSON.stringify(g.tags), g.resourceGroupId, g.id],
     );
     this.changes.push({ kind: 'group', id: g.id, group: g });
   }
@@ -251,7 +269,7 @@ export class SqlTx implements Tx {
     let seq: number;
     try {
       seq = await this.db.insertReturningSeq(
-        `INSERT INTO rules (id, ${RULE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        `INSERT INTO rules (id, ${RULE_COLS}) VALUES (?,${RULE_PLACEHOLDERS})`,
         [r.id, ...ruleColumns(r, identity)],
       );
     } catch (e) {
@@ -319,9 +337,25 @@ export class SqlTx implements Tx {
   // --- VPCs
   async insertVpc(v: Vpc): Promise<void> {
     await this.db.run(
-      'INSERT INTO vpcs (id, owner_uid, region_id, cidr_block, name, description, creation_time) ' +
-        'VALUES (?,?,?,?,?,?,?)',
-      [v.id, v.ownerUid, v.regionId, v.cidrBlock, v.name, v.description, v.creationTime],
+      'INSERT INTO vpcs (id, owner_uid, region_id, cidr_block, name, description, resource_group_id, ' +
+        'tags, creation_time) VALUES (?,?,?,?,?,?,?,?,?)',
+      [
+        v.id,
+        v.ownerUid,
+        v.regionId,
+        v.cidrBlock,
+        v.name,
+        v.description,
+        v.resourceGroupId,
+        JSON.stringify(v.tags),
+        v.creationTime,
+      ],
+    );
+  }
+  async updateVpc(v: Vpc): Promise<void> {
+    await this.db.run(
+      'UPDATE vpcs SET cidr_block = ?, name = ?, description = ?, resource_group_id = ?, tags = ? WHERE id = ?',
+      [v.cidrBlock, v.name, v.description, v.resourceGroupId, JSON.stringify(v.tags), v.id],
     );
   }
   getVpc(id: string) {
@@ -346,7 +380,7 @@ export class SqlTx implements Tx {
   async insertVSwitch(v: VSwitch): Promise<void> {
     await this.db.run(
       'INSERT INTO vswitches (id, owner_uid, region_id, vpc_id, zone_id, cidr_block, name, description, ' +
-        'creation_time) VALUES (?,?,?,?,?,?,?,?,?)',
+        'resource_group_id, tags, creation_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
       [
         v.id,
         v.ownerUid,
@@ -356,8 +390,16 @@ export class SqlTx implements Tx {
         v.cidrBlock,
         v.name,
         v.description,
+        v.resourceGroupId,
+        JSON.stringify(v.tags),
         v.creationTime,
       ],
+    );
+  }
+  async updateVSwitch(v: VSwitch): Promise<void> {
+    await this.db.run(
+      'UPDATE vswitches SET name = ?, description = ?, resource_group_id = ?, tags = ? WHERE id = ?',
+      [v.name, v.description, v.resourceGroupId, JSON.stringify(v.tags), v.id],
     );
   }
   getVSwitch(id: string) {
@@ -382,7 +424,8 @@ export class SqlTx implements Tx {
   async insertInterface(e: NetworkInterface): Promise<void> {
     await this.db.run(
       'INSERT INTO network_interfaces (id, owner_uid, region_id, vpc_id, vswitch_id, zone_id, primary_ip, ' +
-        'name, description, group_ids, creation_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+        'secondary_ips, name, description, group_ids, resource_group_id, tags, queue_number, ' +
+        'source_dest_check, delete_on_release, creation_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
       [
         e.id,
         e.ownerUid,
@@ -391,9 +434,15 @@ export class SqlTx implements Tx {
         e.vSwitchId,
         e.zoneId,
         e.primaryIpAddress,
+        JSON.stringify(e.secondaryIpAddresses),
         e.name,
         e.description,
         JSON.stringify(e.securityGroupIds),
+        e.resourceGroupId,
+        JSON.stringify(e.tags),
+        e.queueNumber,
+        e.sourceDestCheck ? 1 : 0,
+        e.deleteOnRelease ? 1 : 0,
         e.creationTime,
       ],
     );
@@ -414,8 +463,21 @@ export class SqlTx implements Tx {
   }
   async updateInterface(e: NetworkInterface): Promise<void> {
     await this.db.run(
-      'UPDATE network_interfaces SET name = ?, description = ?, group_ids = ? WHERE id = ?',
-      [e.name, e.description, JSON.stringify(e.securityGroupIds), e.id],
+      'UPDATE network_interfaces SET name = ?, description = ?, group_ids = ?, secondary_ips = ?, ' +
+        'resource_group_id = ?, tags = ?, queue_number = ?, source_dest_check = ?, ' +
+        'delete_on_release = ? WHERE id = ?',
+      [
+        e.name,
+        e.description,
+        JSON.stringify(e.securityGroupIds),
+        JSON.stringify(e.secondaryIpAddresses),
+        e.resourceGroupId,
+        JSON.stringify(e.tags),
+        e.queueNumber,
+        e.sourceDestCheck ? 1 : 0,
+        e.deleteOnRelease ? 1 : 0,
+        e.id,
+      ],
     );
     await this.setMemberships(e);
     this.changes.push({ kind: 'interface', id: e.id, eni: e });

@@ -29,6 +29,7 @@ export interface Tx {
   getGroup(id: string): Promise<SecurityGroup | undefined>;
   /** Reads the group and locks it against concurrent rule changes until commit. */
   lockGroup(id: string): Promise<SecurityGroup | undefined>;
+  /** Writes a group's name, description, inner access policy, tags and resource group. */
   updateGroup(g: SecurityGroup): Promise<void>;
   deleteGroup(id: string): Promise<void>;
   listGroups(ownerUid: string, regionId: string): Promise<SecurityGroup[]>;
@@ -49,6 +50,8 @@ export interface Tx {
   // VPCs
   insertVpc(v: Vpc): Promise<void>;
   getVpc(id: string): Promise<Vpc | undefined>;
+  /** Writes a VPC's CIDR block, name, description, resource group and tags. */
+  updateVpc(v: Vpc): Promise<void>;
   listVpcs(ownerUid: string, regionId: string): Promise<Vpc[]>;
   deleteVpc(id: string): Promise<void>;
   countGroupsInVpc(vpcId: string): Promise<number>;
@@ -56,6 +59,8 @@ export interface Tx {
   // vSwitches and network interfaces
   insertVSwitch(v: VSwitch): Promise<void>;
   getVSwitch(id: string): Promise<VSwitch | undefined>;
+  /** Writes a vSwitch's name, description, resource group and tags. */
+  updateVSwitch(v: VSwitch): Promise<void>;
   listVSwitches(vpcId: string): Promise<VSwitch[]>;
   listVSwitchesOf(ownerUid: string, regionId: string): Promise<VSwitch[]>;
   deleteVSwitch(id: string): Promise<void>;

@@ -108,12 +108,12 @@ describe('graceful restart (SIGTERM, same data dir)', () => {
     const listBefore = await okV1(srv, 'DescribeSecurityGroups', { PageSize: '50' });
     delete listBefore.RequestId;
     assert.equal(before[0].Permissions.Permission.length, 4);
-    // Spot-check the normalisation that must survive: host bits cleared, IPv6 compressed.
+    // Spot-check the spelling that must survive: as written (host bits kept), IPv6 in RFC 5952.
     const cidrs = before[0].Permissions.Permission.map(
       (p: Record<string, string>) => p.SourceCidrIp || p.Ipv6SourceCidrIp,
     );
-    assert.ok(cidrs.includes('10.0.0.0/8'), cidrs.join());
-    assert.ok(cidrs.includes('2001:db8::/64'), cidrs.join());
+    assert.ok(cidrs.includes('10.1.2.3/8'), cidrs.join());
+    assert.ok(cidrs.includes('2001:db8::1/64'), cidrs.join());
 
     assert.equal(await srv.stop('SIGTERM'), 0, `clean exit; stderr: ${srv.stderr()}`);
     integrityCheck(srv.dataDir);

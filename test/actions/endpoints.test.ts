@@ -364,7 +364,7 @@ describe('CreateNetworkInterface errors', () => {
     await deleteEni(one.networkInterfaceId!);
   });
 
-  test('an exhausted /29 vSwitch → InvalidVSwitchId.IpNotEnough 400 (4 usable addresses)', async () => {
+  test('an exhausted /29 vSwitch → InvalidVSwitchId.IpNotEnough 403 (4 usable addresses)', async () => {
     const small = await vswitch('10.0.3.0/29');
     assert.equal((await vswitchView(small)).availableIpAddressCount, 4);
     const got: string[] = [];
@@ -374,9 +374,9 @@ describe('CreateNetworkInterface errors', () => {
     const info = await expectApiError(
       createEni({ vSwitchId: small, securityGroupIds: [n[2]!] }),
       'InvalidVSwitchId.IpNotEnough',
-      400,
+      403,
     );
-    assert.equal(info.status, 400);
+    assert.equal(info.status, 403);
     // an explicit address is refused as well: every usable one is taken, the rest reserved
     await expectApiError(
       createEni({ vSwitchId: small, securityGroupIds: [n[2]!], primaryIpAddress: '10.0.3.5' }),
@@ -436,18 +436,8 @@ describe('JoinSecurityGroup / LeaveSecurityGroup errors', () => {
       'InvalidSecurityGroupType.Mixed',
       400,
     ],
-    [
-      'joining: unknown interface',
-      () => join('eni-nope', n[0]!),
-      'InvalidNetworkInterfaceId.NotFound',
-      404,
-    ],
-    [
-      'leaving: unknown interface',
-      () => leave('eni-nope', n[0]!),
-      'InvalidNetworkInterfaceId.NotFound',
-      404,
-    ],
+    ['joining: unknown interface', () => join('eni-nope', n[0]!), 'InvalidEniId.NotFound', 404],
+    ['leaving: unknown interface', () => leave('eni-nope', n[0]!), 'InvalidEniId.NotFound', 404],
     [
       'joining: unknown group',
       () => join(single, 'sg-nope'),
@@ -535,11 +525,11 @@ describe('DeleteSecurityGroup / DeleteNetworkInterface', () => {
     await deleteEni(b);
   });
 
-  test('DeleteNetworkInterface of an unknown or deleted interface → InvalidNetworkInterfaceId.NotFound 404', async () => {
+  test('DeleteNetworkInterface of an unknown or deleted interface → InvalidEniId.NotFound 404', async () => {
     const e = (await eniIn(vswA, [n[1]!])).networkInterfaceId!;
     await deleteEni(e);
     for (const id of [e, 'eni-nope']) {
-      const info = await expectApiError(deleteEni(id), 'InvalidNetworkInterfaceId.NotFound', 404);
+      const info = await expectApiError(deleteEni(id), 'InvalidEniId.NotFound', 404);
       assert.equal(info.status, 404);
     }
     assert.deepEqual(idsOf(await describeEnis({ networkInterfaceId: [e] })), []);
@@ -554,7 +544,7 @@ describe('DeleteSecurityGroup / DeleteNetworkInterface', () => {
           networkInterfaceId: eni,
         }),
       ),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     );
   });

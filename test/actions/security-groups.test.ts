@@ -43,7 +43,7 @@ before(async () => {
 after(() => srv?.stop());
 
 describe('rule values as stored and returned', () => {
-  test('normalisation, defaults and every Permission field', async () => {
+  test('CIDRs as written, defaults and every Permission field', async () => {
     const id = await create();
     await ingress({
       securityGroupId: id,
@@ -62,14 +62,14 @@ describe('rule values as stored and returned', () => {
     const [b, a] = await rules(id); // equal priority and policy: creation order
     assert.equal(b!.ipProtocol, 'TCP');
     assert.equal(b!.portRange, '80/443');
-    assert.equal(b!.sourceCidrIp, '192.168.0.0/16');
+    assert.equal(b!.sourceCidrIp, '192.168.7.9/16', 'as written, host bits and all');
     assert.equal(b!.policy, 'Accept');
     assert.equal(b!.priority, '1');
     assert.equal(b!.nicType, 'internet', 'classic group, CIDR rule: internet');
     assert.equal(b!.description, 'web');
     assert.match(b!.securityGroupRuleId!, /^sgr-[0-9a-z]{20}$/);
     assert.match(b!.createTime!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    assert.equal(a!.sourceCidrIp, '8.8.8.8/32');
+    assert.equal(a!.sourceCidrIp, '8.8.8.8', 'a plain address stays plain');
     // Every field is present (empty string when unused), as the SDK models expect.
     const raw = await signedV1(srv, {
       Action: 'DescribeSecurityGroupAttribute',
@@ -111,7 +111,7 @@ describe('rule values as stored and returned', () => {
     });
     const list = await rules(id);
     const v6 = list.find((r) => r.ipv6SourceCidrIp)!;
-    assert.equal(v6.ipv6SourceCidrIp, '2001:db8::/48');
+    assert.equal(v6.ipv6SourceCidrIp, '2001:db8::1/48', 'RFC 5952 spelling, host bits kept');
     assert.equal(v6.nicType, 'intranet');
     const grp = list.find((r) => r.sourceGroupId)!;
     assert.equal(grp.sourceGroupName, 'peer');

@@ -304,8 +304,9 @@ describe('the seed examples, decided as the seeds mean them', () => {
     noRule(await egress(src, 'tcp', dst.ip, 80), 'Accept', 'Default');
     noRule(await egress(src, 'tcp', dst.ip, 23), 'Accept', 'Default');
     noRule(await egress(src, 'udp', dst.ip, 22), 'Accept', 'Default');
-    // an address not held by a member of the referenced group is not matched
-    noRule(await egress(src, 'tcp', outsider.ip, 22), 'Accept', 'Default');
+    // an address not held by a member of the referenced group is not matched (the outsider
+    // shares group a, whose Accept inner access lets members reach each other first)
+    noRule(await egress(src, 'tcp', outsider.ip, 22), 'Accept', 'InnerAccess'); // shares a (Accept)
     noRule(await egress(src, 'tcp', '10.0.1.250', 22), 'Accept', 'Default');
     noRule(await egress(src, 'tcp', '8.8.8.8', 22), 'Accept', 'Default');
   });
@@ -524,16 +525,30 @@ describe('inner access', () => {
     noRule(await ingress(y, 'tcp', x.ip, 22), 'Accept', 'InnerAccess');
   });
 
-  test('an explicit drop rule, even at priority 100, beats inner access', async () => {
+  test('Accept inner access takes precedence over user rules: a drop at priority 1 does not cut members apart, either way', async () => {
     const drop = await allowIn(g, 'drop-x-22', {
       sourceCidrIp: `${x.ip}/32`,
       ipProtocol: 'tcp',
       portRange: '22/22',
-      priority: '100',
+      priority: '1',
       policy: 'drop',
     });
-    byRule(await ingress(y, 'tcp', x.ip, 22), 'Drop', g, drop, 100);
-    noRule(await ingress(y, 'tcp', x.ip, 23), 'Accept', 'InnerAccess');
+    const dropOut = await allowOut(g, 'drop-all-out', {
+      destCidrIp: '0.0.0.0/0',
+      ipProtocol: 'all',
+      portRange: '-1/-1',
+      priority: '1',
+      policy: 'drop',
+    });
+    noRule(await ingress(y, 'tcp', x.ip, 22), 'Accept', 'InnerAccess');
+    noRule(await egress(y, 'tcp', x.ip, 22), 'Accept', 'InnerAccess');
+    // a peer outside the group is judged by the rules
+    byRule(await egress(y, 'tcp', stranger.ip, 22), 'Drop', g, dropOut, 1);
+    // with Drop, user rules decide between members
+    await setPolicy(g, 'Drop');
+    byRule(await ingress(y, 'tcp', x.ip, 22), 'Drop', g, drop, 1);
+    byRule(await egress(y, 'tcp', x.ip, 22), 'Drop', g, dropOut, 1);
+    await setPolicy(g, 'Accept');
     await ecs.revokeSecurityGroup(
       new $Ecs.RevokeSecurityGroupRequest({
         regionId: R,
@@ -541,7 +556,29 @@ describe('inner access', () => {
         securityGroupRuleId: [drop],
       }),
     );
+    await ecs.revokeSecurityGroupEgress(
+      new $Ecs.RevokeSecurityGroupEgressRequest({
+        regionId: R,
+        securityGroupId: g,
+        securityGroupRuleId: [dropOut],
+      }),
+    );
     noRule(await ingress(y, 'tcp', x.ip, 22), 'Accept', 'InnerAccess');
+  });
+
+  test('with InnerAccessPolicy Drop an accept rule opens traffic between members', async () => {
+    const h = await group();
+    const a = await eni([h]);
+    const b = await eni([h]);
+    await setPolicy(h, 'Drop');
+    noRule(await ingress(b, 'tcp', a.ip, 5432), 'Drop', 'Default');
+    const rule = await allowIn(h, 'from-a-5432', {
+      sourceCidrIp: a.ip,
+      ipProtocol: 'tcp',
+      portRange: '5432/5432',
+      policy: 'accept',
+    });
+    byRule(await ingress(b, 'tcp', a.ip, 5432), 'Accept', h, rule, 1);
   });
 
   test('interfaces sharing an enterprise group get no inner access', async () => {
@@ -616,13 +653,13 @@ describe('interface to interface', () => {
     noRule(back.Ingress!, 'Drop', 'Default');
   });
 
-  test('inner access on the ingress side; ICMP needs no ports', async () => {
+  test('inner access on both sides; ICMP needs no ports', async () => {
     const g = await group();
     const a = await eni([g]);
     const b = await eni([g]);
     const r = await between(a, b, 'icmp');
     assert.equal(r.Verdict, 'Accept');
-    noRule(r.Egress!, 'Accept', 'Default');
+    noRule(r.Egress!, 'Accept', 'InnerAccess');
     noRule(r.Ingress!, 'Accept', 'InnerAccess');
   });
 
@@ -776,7 +813,7 @@ describe('changes are visible immediately', () => {
     noRule(await ingress(s, 'tcp', d.ip, 9000), 'Drop', 'Default');
   });
 
-  test('a deleted interface → InvalidNetworkInterfaceId.NotFound 404', async () => {
+  test('a deleted interface → InvalidEniId.NotFound 404', async () => {
     const g = await group();
     const e = await eni([g]);
     const peer = await eni([g]);
@@ -795,7 +832,7 @@ describe('changes are visible immediately', () => {
         PeerPort: '1',
         LocalPort: '22',
       }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     );
     await expectApiError(
@@ -806,7 +843,7 @@ describe('changes are visible immediately', () => {
         SourcePort: '1',
         DestPort: '22',
       }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     );
   });
@@ -911,37 +948,37 @@ describe('CheckSecurityGroupTraffic errors', () => {
     [
       'unknown interface',
       () => one({ NetworkInterfaceId: 'eni-nope' }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     ],
     [
       'unknown source interface',
       () => two({ SourceNetworkInterfaceId: 'eni-nope' }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     ],
     [
       'unknown destination interface',
       () => two({ DestNetworkInterfaceId: 'eni-nope' }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     ],
     [
       'another account’s interface',
       () => one({ NetworkInterfaceId: foreign }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     ],
     [
       'another account’s interface as the destination',
       () => two({ DestNetworkInterfaceId: foreign }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     ],
     [
       'an interface of another region',
       () => one({ RegionId: 'cn-shanghai' }),
-      'InvalidNetworkInterfaceId.NotFound',
+      'InvalidEniId.NotFound',
       404,
     ],
     [
@@ -1055,7 +1092,7 @@ describe('CheckSecurityGroupTraffic errors', () => {
     const mine = await checkRaw(one({ NetworkInterfaceId: foreign }), creds);
     assert.equal(mine.status, 200, mine.text);
     assert.equal(mine.body.Verdict, 'Drop');
-    await expectApiError(checkRaw(one({}), creds), 'InvalidNetworkInterfaceId.NotFound', 404);
+    await expectApiError(checkRaw(one({}), creds), 'InvalidEniId.NotFound', 404);
   });
 
   test('icmp and gre need no ports; IPv6 peers are accepted as addresses', async () => {

@@ -685,7 +685,18 @@ function validPermission(direction: 'ingress' | 'egress'): fc.Arbitrary<Perm> {
     },
     { requiredKeys: [] },
   );
-  return fc.tuple(protoPorts, far, optional).map(([pp, f, o]) => ({ ...pp, ...f, ...o }) as Perm);
+  // ICMPv6 goes with an IPv6 far end only
+  const icmpv6 = validIpv6.map((v) => ({
+    IpProtocol: 'icmpv6',
+    PortRange: '-1/-1',
+    [ingress ? 'Ipv6SourceCidrIp' : 'Ipv6DestCidrIp']: v,
+  }));
+  return fc
+    .oneof(
+      { weight: 9, arbitrary: fc.tuple(protoPorts, far) },
+      { weight: 1, arbitrary: fc.tuple(icmpv6, fc.constant({})) },
+    )
+    .chain(([pp, f]) => optional.map((o) => ({ ...pp, ...f, ...o }) as Perm));
 }
 
 /** Field → value that makes any permission invalid (far-end ones replace the far end). */
@@ -700,7 +711,7 @@ function corruption(direction: 'ingress' | 'egress'): fc.Arbitrary<[string, stri
     ['PortRange', '100/1'],
     ['PortRange', '1/65536'],
     ['PortRange', ''],
-    ['IpProtocol', 'icmpv6'],
+    ['IpProtocol', 'icmp6'],
     ['IpProtocol', ''],
     ['Priority', '0'],
     ['Priority', '101'],
@@ -817,33 +828,14 @@ describe('Authorize with several Permissions.N: all or nothing', () => {
 // Property: a valid permission reads back normalised
 
 /** `a.b.c.d/p` with the host bits cleared (independent of src/domain/cidr.ts). */
-function ipv4Network(cidr: string): string {
-  const [addr, p] = cidr.includes('/') ? cidr.split('/') : [cidr, '32'];
-  const n = addr!.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const prefix = Number(p);
-  const size = 2 ** (32 - prefix);
-  const net = Math.floor(n / size) * size;
-  return `${[24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join('.')}/${prefix}`;
-}
-
-/** IPv6 network, compressed lower-case: masked by hand, printed by the WHATWG URL serialiser. */
-function ipv6Network(cidr: string): string {
-  const [addr, p] = cidr.includes('/') ? cidr.split('/') : [cidr, '128'];
+/** IPv6 as written, the address printed by the WHATWG URL serialiser (RFC 5952 form). */
+function ipv6Written(cidr: string): string {
+  const [addr, p] = cidr.split('/');
   const host = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
-  const [head, tail] = host.includes('::') ? host.split('::') : [host, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  let bits = BigInt(`0x${groups.map((g) => g.padStart(4, '0')).join('')}`);
-  const prefix = Number(p);
-  const mask = prefix === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - prefix)) - 1n);
-  bits &= mask;
-  const hex = bits.toString(16).padStart(32, '0');
-  const full = hex.match(/.{4}/g)!.join(':');
-  return `${new URL(`http://[${full}]/`).hostname.slice(1, -1)}/${prefix}`;
+  return p === undefined ? host : `${host}/${p}`;
 }
 
-describe('valid permissions read back normalised', () => {
+describe('valid permissions read back as written', () => {
   for (const direction of ['ingress', 'egress'] as const) {
     const action =
       direction === 'ingress' ? 'AuthorizeSecurityGroup' : 'AuthorizeSecurityGroupEgress';
@@ -882,15 +874,18 @@ describe('valid permissions read back normalised', () => {
           assert.equal(added.length, 1);
           const got = added[0]!;
           assert.equal(got.Direction, direction);
-          assert.equal(got.IpProtocol, p.IpProtocol!.toUpperCase());
+          assert.equal(
+            got.IpProtocol,
+            p.IpProtocol === 'icmpv6' ? 'ICMPv6' : p.IpProtocol!.toUpperCase(),
+          );
           assert.equal(got.PortRange, p.PortRange);
           assert.equal(got.SourcePortRange, '');
           assert.equal(got.Policy, /^drop$/i.test(p.Policy ?? '') ? 'Drop' : 'Accept');
           assert.equal(got.Priority, p.Priority ?? '1');
           assert.equal(got.NicType, 'intranet');
           assert.equal(got.Description, p.Description ?? '');
-          assert.equal(got[cidrKey], p[cidrKey] === undefined ? '' : ipv4Network(p[cidrKey]));
-          assert.equal(got[v6Key], p[v6Key] === undefined ? '' : ipv6Network(p[v6Key]));
+          assert.equal(got[cidrKey], p[cidrKey] ?? '', 'IPv4 exactly as written');
+          assert.equal(got[v6Key], p[v6Key] === undefined ? '' : ipv6Written(p[v6Key]));
           const groupKey = ingress ? 'SourceGroupId' : 'DestGroupId';
           assert.equal(got[groupKey], p[groupKey] === undefined ? '' : fx.peer);
           assert.equal(got[ingress ? 'DestCidrIp' : 'SourceCidrIp'], '');
@@ -924,17 +919,21 @@ describe('IPv6 with an embedded IPv4 address', () => {
       );
     const mapped = await add('::ffff:1.2.3.4');
     assert.equal(mapped.status, 200, mapped.text);
-    assert.ok(await rule('::ffff:102:304/128'), 'the IPv4-mapped address');
+    assert.ok(await rule('::ffff:102:304'), 'the IPv4-mapped address');
     const compatible = await add('::1.2.3.4');
     assert.equal(
       compatible.status,
       200,
       `a different address, not a duplicate: ${compatible.text}`,
     );
-    assert.ok(await rule('::102:304/128'), 'the IPv4-compatible address');
+    assert.ok(await rule('::102:304'), 'the IPv4-compatible address');
     const net = await add('::1.2.3.4/96');
     assert.equal(net.status, 200, net.text);
-    assert.ok(await rule('::/96'), '::1.2.3.4/96 is the network ::/96');
+    assert.ok(await rule('::102:304/96'), '::1.2.3.4/96, host bits kept');
+    // ... and it is the network ::/96: the same rule as ::/96
+    const same = await add('::/96');
+    assert.equal(same.status, 400, same.text);
+    assert.equal(same.body.Code, 'InvalidPermission.Duplicate');
   });
 });
 

@@ -37,9 +37,15 @@ function eni(id: string, ip: string, groups: string[]): NetworkInterface {
     vSwitchId: 'vsw-1',
     zoneId: 'cn-hangzhou-a',
     primaryIpAddress: ip,
+    secondaryIpAddresses: [],
     name: id,
     description: '',
     securityGroupIds: groups,
+    resourceGroupId: '',
+    tags: [],
+    queueNumber: 1,
+    sourceDestCheck: false,
+    deleteOnRelease: true,
     creationTime: '2024-01-01T00:00:00Z',
   };
 }
@@ -61,6 +67,8 @@ function rule(id: string, over: Partial<Rule> = {}): Rule {
     peerGroup: null,
     localCidr: null,
     localIpv6Cidr: null,
+    peerCidrText: null,
+    localCidrText: null,
     description: '',
     createTime: '2024-01-01T00:00:00Z',
     seq: ++seq,
@@ -139,7 +147,7 @@ describe('engine semantics', () => {
     );
   });
 
-  test('inner access: Accept lets members in, Drop does not; rules come first', () => {
+  test('inner access: Accept lets members in before any rule, both ways; with Drop rules decide', () => {
     const e = setup([group('sg-a', { innerAccessPolicy: 'Accept' })]);
     e.upsertInterface(eni('eni-2', '10.0.0.2', ['sg-a']));
     e.upsertInterface(eni('eni-3', '10.0.0.3', ['sg-b']));
@@ -151,15 +159,77 @@ describe('engine semantics', () => {
     });
     // internet traffic never gets inner access
     assert.equal(e.decide(pkt({ peerAddr: '10.0.0.2', nicType: 'internet' })).verdict, 'drop');
-    // any matching explicit rule, even an accept-lowest-priority drop, decides first
-    e.upsertRule(rule('deny', { priority: 100, policy: 'drop', peerCidr: '10.0.0.0/24' }));
+    // Accept takes precedence over user rules: a drop of the highest priority does not cut
+    // members apart, ingress or egress
+    e.upsertRule(rule('deny', { priority: 1, policy: 'drop', peerCidr: '10.0.0.0/24' }));
+    e.upsertRule(
+      rule('deny-out', { priority: 1, policy: 'drop', direction: 'egress', peerCidr: '0.0.0.0/0' }),
+    );
+    assert.deepEqual(e.decide(from2), { verdict: 'accept', reason: 'inner-access' });
+    const to2 = pkt({ direction: 'egress', peerAddr: '10.0.0.2', localPort: 40000, peerPort: 22 });
+    assert.deepEqual(e.decide(to2), { verdict: 'accept', reason: 'inner-access' });
+    // a non-member is still judged by the rules
+    assert.equal(e.decide(pkt({ peerAddr: '10.0.0.3' })).rule?.securityGroupRuleId, 'deny');
+    // Drop: rules decide, and an accept rule can open traffic between members
+    e.upsertGroup(group('sg-a', { innerAccessPolicy: 'Drop' }));
     assert.equal(e.decide(from2).rule?.securityGroupRuleId, 'deny');
     e.removeRule('deny');
-    e.upsertGroup(group('sg-a', { innerAccessPolicy: 'Drop' }));
     assert.deepEqual(e.decide(from2), { verdict: 'drop', reason: 'default' });
+    e.upsertRule(rule('open', { peerGroup: { groupId: 'sg-a', ownerUid: '1' }, peerCidr: null }));
+    assert.equal(e.decide(from2).rule?.securityGroupRuleId, 'open');
     // the interface's own address is not "another interface"
     e.upsertGroup(group('sg-a', { innerAccessPolicy: 'Accept' }));
+    e.removeRule('open');
     assert.equal(e.decide(pkt({ peerAddr: '10.0.0.1' })).verdict, 'drop');
+  });
+
+  test('secondary addresses are addresses of the interface: group references and inner access', () => {
+    const e = setup([group('sg-a'), group('sg-b')]);
+    e.upsertRule(rule('from-b', { peerGroup: { groupId: 'sg-b', ownerUid: '1' }, peerCidr: null }));
+    const two = { ...eni('eni-2', '10.0.0.2', ['sg-b']), secondaryIpAddresses: ['10.0.0.20'] };
+    e.upsertInterface(two);
+    assert.equal(e.decide(pkt({ peerAddr: '10.0.0.20' })).rule?.securityGroupRuleId, 'from-b');
+    // readdressed: the old secondary no longer matches, the new one does
+    e.upsertInterface({ ...two, secondaryIpAddresses: ['10.0.0.21'] });
+    assert.deepEqual(e.decide(pkt({ peerAddr: '10.0.0.20' })), {
+      verdict: 'drop',
+      reason: 'default',
+    });
+    assert.equal(e.decide(pkt({ peerAddr: '10.0.0.21' })).rule?.securityGroupRuleId, 'from-b');
+    // inner access of sg-b from eni-3's secondary address
+    e.upsertGroup(group('sg-b', { innerAccessPolicy: 'Accept' }));
+    e.upsertInterface({
+      ...eni('eni-3', '10.0.0.3', ['sg-b']),
+      secondaryIpAddresses: ['10.0.0.30'],
+    });
+    const at2 = pkt({ interfaceId: 'eni-2', localAddr: '10.0.0.2', peerAddr: '10.0.0.30' });
+    assert.deepEqual(e.decide(at2), { verdict: 'accept', reason: 'inner-access' });
+  });
+
+  test('icmpv6 rules match ICMPv6 packets only; all matches them too', () => {
+    const e = setup();
+    const v6 = pkt({ protocol: 'icmpv6', peerAddr: '2001:db8::5', localAddr: '2001:db8::1' });
+    assert.deepEqual(e.decide(v6), { verdict: 'drop', reason: 'default' });
+    e.upsertRule(
+      rule('v6', {
+        protocol: 'icmpv6',
+        portRange: { from: -1, to: -1 },
+        peerCidr: null,
+        peerIpv6Cidr: '2001:db8::/32',
+      }),
+    );
+    assert.equal(e.decide(v6).rule?.securityGroupRuleId, 'v6');
+    assert.equal(e.decide({ ...v6, protocol: 'icmp' }).verdict, 'drop');
+    e.removeRule('v6');
+    e.upsertRule(
+      rule('any', {
+        protocol: 'all',
+        portRange: { from: -1, to: -1 },
+        peerCidr: null,
+        peerIpv6Cidr: '::/0',
+      }),
+    );
+    assert.equal(e.decide(v6).rule?.securityGroupRuleId, 'any');
   });
 
   test('egress default: accept in normal groups, drop in enterprise groups', () => {

@@ -2,13 +2,14 @@
  * Seeded random worlds, packets and incremental changes for the engine's property test
  * (and the benchmark). Everything derives from one 32-bit seed.
  */
-import type {
-  GroupType,
-  NetworkInterface,
-  PortRange,
-  Protocol,
-  Rule,
-  SecurityGroup,
+import {
+  type GroupType,
+  interfaceAddresses,
+  type NetworkInterface,
+  type PortRange,
+  type Protocol,
+  type Rule,
+  type SecurityGroup,
 } from '../../src/domain/types.js';
 import {
   Addr,
@@ -181,18 +182,41 @@ export class World {
       vSwitchId: 'vsw-1',
       zoneId: 'cn-hangzhou-a',
       primaryIpAddress: ip ?? formatAddr(randomAddr(rng, rng.bool(this.opts.v6Share / 2))),
+      secondaryIpAddresses: this.secondaries(),
       name: id,
       description: '',
       securityGroupIds: groupIds,
+      resourceGroupId: '',
+      tags: [],
+      queueNumber: 1,
+      sourceDestCheck: false,
+      deleteOnRelease: true,
       creationTime: '2024-01-01T00:00:00Z',
     };
+  }
+
+  /** 0-3 secondary addresses (IPv4, near the bases: they collide with CIDRs and others). */
+  secondaries(): string[] {
+    const rng = this.rng;
+    const n = rng.pick([0, 0, 0, 1, 1, 2, 3]);
+    return Array.from({ length: n }, () => formatAddr(randomAddr(rng, false)));
   }
 
   /** A random rule of `groupId`; reuses `id` when given (a replacement). */
   rule(groupId: string, id?: string): Rule {
     const rng = this.rng;
     const o = this.opts;
-    const protocol: Protocol = rng.pick(['tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'gre', 'all']);
+    const protocol: Protocol = rng.pick([
+      'tcp',
+      'tcp',
+      'tcp',
+      'udp',
+      'udp',
+      'icmp',
+      'icmpv6',
+      'gre',
+      'all',
+    ]);
     const ports = protocol === 'tcp' || protocol === 'udp';
     const k = rng.next();
     const refGroup =
@@ -219,6 +243,8 @@ export class World {
       peerGroup,
       localCidr: localV4 ? randomCidr(rng, false) : null,
       localIpv6Cidr: localV6 ? randomCidr(rng, true) : null,
+      peerCidrText: null,
+      localCidrText: null,
       description: '',
       createTime: '2024-01-01T00:00:00Z',
       seq: this.seq,
@@ -239,7 +265,7 @@ export class World {
     const aim = rule !== undefined && rng.bool(0.7);
     const spoil = aim ? (rng.bool(0.4) ? rng.int(0, 5) : -1) : -2;
     const own = parseAddress(eni.primaryIpAddress);
-    let protocol: PacketProtocol = rng.pick(['tcp', 'tcp', 'udp', 'icmp', 'gre']);
+    let protocol: PacketProtocol = rng.pick(['tcp', 'tcp', 'udp', 'icmp', 'icmpv6', 'gre']);
     if (rule && rule.protocol !== 'all' && (aim ? spoil !== 0 : rng.bool(0.5))) {
       protocol = rule.protocol;
     }
@@ -251,7 +277,7 @@ export class World {
       else if (rule.localIpv6Cidr) local = addrIn(rng, rule.localIpv6Cidr);
     }
     let peer: Addr = rng.bool(0.4)
-      ? parseAddress(rng.pick(enis).primaryIpAddress)
+      ? parseAddress(rng.pick(interfaceAddresses(rng.pick(enis))))
       : randomAddr(rng, rng.bool(0.25));
     if (rule && (aim ? spoil !== 3 : rng.bool(0.5))) {
       if (rule.peerCidr) peer = addrIn(rng, rule.peerCidr);
@@ -259,7 +285,8 @@ export class World {
       else if (rule.peerGroup) {
         const gid = rule.peerGroup.groupId;
         const members = enis.filter((e) => e.securityGroupIds.includes(gid));
-        if (members.length > 0) peer = parseAddress(rng.pick(members).primaryIpAddress);
+        if (members.length > 0)
+          peer = parseAddress(rng.pick(interfaceAddresses(rng.pick(members))));
       }
     }
     const portNear = (r: PortRange | null | undefined, inside: boolean): number => {
@@ -385,10 +412,12 @@ export function mutate(w: World, targets: readonly Target[]): string {
       const ip = rng.bool(0.3)
         ? rng.pick(others)
         : formatAddr(randomAddr(rng, rng.bool(w.opts.v6Share / 2)));
-      const e: NetworkInterface = { ...old, primaryIpAddress: ip };
+      const e: NetworkInterface = rng.bool(0.5)
+        ? { ...old, primaryIpAddress: ip }
+        : { ...old, secondaryIpAddresses: rng.bool(0.3) ? [ip] : w.secondaries() };
       w.enis.set(e.id, e);
       all((t) => t.upsertInterface(e));
-      return `ip ${e.id} -> ${ip}`;
+      return `ip ${e.id} -> ${interfaceAddresses(e).join(',')}`;
     }
     case 6: {
       if (w.enis.size > 2 && rng.bool(0.5)) {

@@ -4,7 +4,12 @@
  * parsed CIDRs / IPs are memoised (by string) so it is not dominated by string parsing.
  */
 import ipaddr from 'ipaddr.js';
-import type { NetworkInterface, Rule, SecurityGroup } from '../../src/domain/types.js';
+import {
+  interfaceAddresses,
+  type NetworkInterface,
+  type Rule,
+  type SecurityGroup,
+} from '../../src/domain/types.js';
 import type { Addr, Decision, Packet, PacketProtocol } from '../../src/engine/index.js';
 
 interface Net {
@@ -86,9 +91,32 @@ export class Reference {
     this.enis.delete(id);
   }
 
+  private holds(e: NetworkInterface, x: Addr): boolean {
+    return interfaceAddresses(e).some((ip) => sameAddr(ip, x));
+  }
+
   private isMember(groupId: string, x: Addr): boolean {
     for (const e of this.enis.values()) {
-      if (e.securityGroupIds.includes(groupId) && sameAddr(e.primaryIpAddress, x)) return true;
+      if (e.securityGroupIds.includes(groupId) && this.holds(e, x)) return true;
+    }
+    return false;
+  }
+
+  /** Another interface holding the peer address shares a normal Accept group with `eni`. */
+  private innerAccess(eni: NetworkInterface, peer: Addr): boolean {
+    for (const other of this.enis.values()) {
+      if (other.id === eni.id || !this.holds(other, peer)) continue;
+      for (const g of eni.securityGroupIds) {
+        const meta = this.groups.get(g);
+        if (
+          meta !== undefined &&
+          meta.type === 'normal' &&
+          meta.innerAccessPolicy === 'Accept' &&
+          other.securityGroupIds.includes(g)
+        ) {
+          return true;
+        }
+      }
     }
     return false;
   }
@@ -127,6 +155,10 @@ export class Reference {
     const eni = this.enis.get(p.interfaceId);
     if (eni === undefined) throw new Error(`unknown network interface: ${p.interfaceId}`);
     const groupIds = new Set(eni.securityGroupIds);
+    // Accept inner access comes before every rule, both ways, over the intranet.
+    if (p.nicType === 'intranet' && this.innerAccess(eni, p.peerAddr)) {
+      return { verdict: 'accept', reason: 'inner-access' };
+    }
     const matching: Rule[] = [];
     for (const r of this.rules.values()) {
       if (groupIds.has(r.securityGroupId) && r.direction === p.direction && this.matches(r, p)) {
@@ -156,22 +188,6 @@ export class Reference {
     if (p.direction === 'egress') {
       const enterprise = [...groupIds].some((g) => this.groups.get(g)?.type === 'enterprise');
       return { verdict: enterprise ? 'drop' : 'accept', reason: 'default' };
-    }
-    if (p.nicType === 'intranet') {
-      for (const other of this.enis.values()) {
-        if (other.id === eni.id || !sameAddr(other.primaryIpAddress, p.peerAddr)) continue;
-        for (const g of groupIds) {
-          const meta = this.groups.get(g);
-          if (
-            meta !== undefined &&
-            meta.type === 'normal' &&
-            meta.innerAccessPolicy === 'Accept' &&
-            other.securityGroupIds.includes(g)
-          ) {
-            return { verdict: 'accept', reason: 'inner-access' };
-          }
-        }
-      }
     }
     return { verdict: 'drop', reason: 'default' };
   }

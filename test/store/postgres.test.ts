@@ -89,6 +89,8 @@ function rule(id: string, groupId: string, port: number): NewRule {
     peerGroup: null,
     localCidr: null,
     localIpv6Cidr: null,
+    peerCidrText: null,
+    localCidrText: null,
     description: '',
     createTime: '2024-01-01T00:00:00Z',
   };

@@ -43,6 +43,8 @@ const vpc = (id: string): Vpc => ({
   cidrBlock: '172.16.0.0/12',
   name: `name-${id}`,
   description: `it's "${id}" — 中文`,
+  resourceGroupId: '',
+  tags: [],
   creationTime: '2025-01-02T03:04:05Z',
 });
 
@@ -324,6 +326,8 @@ test('the rule cache never shows what a rolled-back transaction wrote', async ()
       peerGroup: null,
       localCidr: null,
       localIpv6Cidr: null,
+      peerCidrText: null,
+      localCidrText: null,
       description: '',
       createTime: '2026-01-01T00:00:00Z',
     });

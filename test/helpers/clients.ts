@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import EcsMod from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import RPCClient from '@alicloud/pop-core';
@@ -98,13 +99,16 @@ export interface RawRequestOptions {
   headers?: Record<string, string | number>;
   body?: string | Buffer;
   timeoutMs?: number;
+  /** Over TLS to the same port, trusting this CA (PEM text). */
+  tlsCa?: string;
 }
 
-/** One HTTP request on a fresh connection (no keep-alive pooling between tests). */
+/** One HTTP(S) request on a fresh connection (no keep-alive pooling between tests). */
 export function rawRequest(srv: Endpoint, opts: RawRequestOptions = {}): Promise<RawResponse> {
   const u = new URL(srv.url);
+  const send = opts.tlsCa === undefined ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
+    const req = send(
       {
         host: u.hostname,
         port: Number(u.port),
@@ -113,6 +117,7 @@ export function rawRequest(srv: Endpoint, opts: RawRequestOptions = {}): Promise
         headers: opts.headers,
         agent: false,
         timeout: opts.timeoutMs ?? 15_000,
+        ...(opts.tlsCa === undefined ? {} : { ca: opts.tlsCa, servername: 'localhost' }),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -178,7 +183,13 @@ export function signedV1(
   } else if (method === 'POST') {
     headers['content-length'] = 0;
   }
-  return rawRequest(srv, { method, path: `/?${encodeParams(query)}`, headers, body });
+  return rawRequest(srv, {
+    method,
+    path: `/?${encodeParams(query)}`,
+    headers,
+    body,
+    tlsCa: opts.tlsCa,
+  });
 }
 
 // ---------------------------------------------------------------------------------------

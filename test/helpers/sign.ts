@@ -78,6 +78,8 @@ export interface V1Options {
   /** Overrides the computed signature. */
   signature?: string;
   headers?: Record<string, string>;
+  /** Send over TLS to the same port, trusting this CA (PEM text). */
+  tlsCa?: string;
 }
 
 /**

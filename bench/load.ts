@@ -5,6 +5,7 @@
  * server is what gets measured. Loopback use only; responses must carry Content-Length.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface RequestSpec {
   method: string;
@@ -18,8 +19,10 @@ export interface RequestSpec {
 export type RequestFactory = (connection: number) => RequestSpec;
 
 export interface LoadOptions {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://…` with `ca`. */
   url: string;
+  /** The CA that signed the server's certificate (PEM), for an `https://` URL. */
+  ca?: string;
   connections: number;
   /** Measured time. */
   durationMs: number;
@@ -60,12 +63,22 @@ class Connection {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly ca?: string,
   ) {}
 
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.buf = Buffer.alloc(0);
-      const s = connect({ host: this.host, port: this.port, noDelay: true }, () => resolve());
+      const s =
+        this.ca === undefined
+          ? connect({ host: this.host, port: this.port, noDelay: true }, () => resolve())
+          : tlsConnect(
+              { host: this.host, port: this.port, ca: this.ca, servername: 'localhost' },
+              () => {
+                s.setNoDelay(true);
+                resolve();
+              },
+            );
       s.on('error', (e) => {
         reject(e);
         this.fail(e);
@@ -147,7 +160,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const ok = opts.ok ?? ((status) => status === 200);
   const conns = Array.from(
     { length: opts.connections },
-    () => new Connection(u.hostname, Number(u.port)),
+    () => new Connection(u.hostname, Number(u.port), u.protocol === 'https:' ? opts.ca : undefined),
   );
   await Promise.all(conns.map((c) => c.open()));
 

@@ -4,7 +4,8 @@
  * Sections: http (DescribeRegions, service vs bare node:http), store (Authorize and
  * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
  * sqlite), engine (decisions per second of the compiled engine vs the reference), and
- * nonces (claims per second and memory per remembered signature nonce).
+ * nonces (claims per second and memory per remembered signature nonce), and tls
+ * (DescribeSecurityGroupAttribute over HTTPS vs plain HTTP on the same port).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
@@ -12,6 +13,7 @@ import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchNonces } from './nonces.js';
 import { benchStore } from './store.js';
+import { benchTls } from './tls.js';
 
 interface Section {
   name: string;
@@ -40,6 +42,7 @@ const sections: Section[] = [
   { name: 'store', run: () => benchStore({ durationMs, warmupMs, store }) },
   { name: 'engine', run: () => benchEngine() },
   { name: 'nonces', run: () => benchNonces() },
+  { name: 'tls', run: () => benchTls({ durationMs, warmupMs }) },
 ];
 
 const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;

@@ -7,6 +7,7 @@ import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'no
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { DEFAULT_CIPHERS } from 'node:tls';
 import { type ApiError, apiError } from './errors.js';
 import type { RawRequest } from './protocol/authenticate.js';
 import { guessFormat } from './protocol/authenticate.js';
@@ -161,6 +162,9 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
         key: opts.tls.key,
         maxHeaderSize: MAX_HEADER_BYTES,
         handshakeTimeout: headerMs,
+        // AES-128-GCM first: as safe, and cheaper per byte than the default AES-256-GCM
+        ciphers: `TLS_AES_128_GCM_SHA256:${DEFAULT_CIPHERS}`,
+        honorCipherOrder: true,
       },
       handle,
     );

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Limits } from './actions/context.js';
 import { actionTable } from './actions/index.js';
+import { ConfigError } from './config-error.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import type { Logger } from './log.js';
@@ -25,6 +26,8 @@ export interface AppConfig {
   bodyLimit: number;
   /** First byte, TLS handshake, request line and headers: at most this long. */
   headerTimeoutMs: number;
+  /** A whole request, body included: at most this long. */
+  requestTimeoutMs: number;
   tls: {
     /** Names the generated server certificate covers besides localhost, 127.0.0.1, ::1. */
     hostnames: string[];
@@ -42,6 +45,7 @@ export const DEFAULTS: AppConfig = {
   nonceLimits: DEFAULT_NONCE_LIMITS,
   bodyLimit: 1024 * 1024,
   headerTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
   tls: { hostnames: [] },
 };
 
@@ -72,6 +76,10 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     dataDir: resolve(cfg.dataDir),
     postgres: { log: (m, e) => log.warn(m, e) },
     nonceLimits: cfg.nonceLimits,
+  }).catch((e: NodeJS.ErrnoException) => {
+    // SQLite: the data directory cannot hold the database
+    if (!cfg.databaseUrl) throw new ConfigError(`--data-dir ${cfg.dataDir}: ${reason(e)}`);
+    throw e;
   });
   const engine = await followEngine(store, log);
   let ready = false;
@@ -97,8 +105,12 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     ready: () => ready,
     tls,
     headerTimeoutMs: cfg.headerTimeoutMs,
+    requestTimeoutMs: cfg.requestTimeoutMs,
   });
-  const addr = await door.listen(cfg.host, cfg.port);
+  const addr = await door.listen(cfg.host, cfg.port).catch(async (e: NodeJS.ErrnoException) => {
+    await store.close();
+    throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (--host/--port): ${reason(e)}`);
+  });
   ready = true;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -115,6 +127,21 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
       await store.close();
     },
   };
+}
+
+/** The cause of a system error, in a few words (`ENOENT`, `address already in use`, …). */
+function reason(e: NodeJS.ErrnoException): string {
+  const known: Record<string, string> = {
+    EADDRINUSE: 'address already in use',
+    EADDRNOTAVAIL: 'no such address on this machine',
+    EACCES: 'permission denied',
+    ENOTFOUND: 'no such host',
+    EAI_AGAIN: 'the host name cannot be resolved now',
+    ENOTDIR: 'not a directory',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left',
+  };
+  return (e.code && known[e.code]) ?? e.code ?? e.message;
 }
 
 /** An address that stands for every interface: no certificate name of its own. */

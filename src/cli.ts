@@ -3,9 +3,8 @@
 import { parseArgs } from 'node:util';
 import { type AppConfig, DEFAULTS, startApp } from './app.js';
 import { describeCheckError, runCheck } from './check.js';
-import { AccountsFileError } from './domain/accounts.js';
+import { ConfigError } from './config-error.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
-import { TlsConfigError } from './tls.js';
 
 const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup check --from A --to B --proto P [--port N] (see: ecs-secgroup check --help)
@@ -21,6 +20,8 @@ Options:
                                (default: $DATABASE_URL, else SQLite in --data-dir)
   --header-timeout MS          a connection's first byte, TLS handshake, and each request's
                                line and headers must arrive within this (default ${DEFAULTS.headerTimeoutMs})
+  --request-timeout MS         each whole request, body included, must arrive within this
+                               (default ${DEFAULTS.requestTimeoutMs})
   --tls-hostname NAME          a name (or address) the generated server certificate also
                                covers, besides localhost, 127.0.0.1 and ::1; repeatable
   --tls-cert FILE              serve HTTPS with this certificate (PEM, chain allowed) …
@@ -38,7 +39,7 @@ Options:
   -h, --help                   show this help
 `;
 
-class UsageError extends Error {}
+class UsageError extends ConfigError {}
 
 function positiveInt(
   name: string,
@@ -80,6 +81,7 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'max-nonces': { type: 'string' },
       'tls-hostname': { type: 'string', multiple: true },
       'header-timeout': { type: 'string' },
+      'request-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -127,6 +129,13 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
         DEFAULTS.headerTimeoutMs,
         100,
         600_000,
+      ),
+      requestTimeoutMs: positiveInt(
+        'request-timeout',
+        values['request-timeout'],
+        DEFAULTS.requestTimeoutMs,
+        100,
+        3_600_000,
       ),
       tls: {
         hostnames: values['tls-hostname'] ?? [],
@@ -211,21 +220,13 @@ async function main(argv: string[]): Promise<void> {
   try {
     await serve(argv);
   } catch (e) {
-    if (
-      e instanceof UsageError ||
-      e instanceof AccountsFileError ||
-      e instanceof TlsConfigError ||
-      isParseArgsError(e)
-    ) {
-      process.stderr.write(`ecs-secgroup: ${(e as Error).message}\n\n${USAGE}`);
+    // one line naming the problem, never a stack trace
+    if (e instanceof ConfigError || isParseArgsError(e)) {
+      process.stderr.write(`ecs-secgroup: ${(e as Error).message} (see ecs-secgroup --help)\n`);
       process.exit(2);
     }
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-      process.stderr.write(`ecs-secgroup: cannot listen: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw e;
+    process.stderr.write(`ecs-secgroup: cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
   }
 }
 

@@ -67,6 +67,11 @@ export const CATALOGUE = {
     400,
     'The specified parameter "%s" is not valid: a signature nonce has at most %s characters.',
   ),
+  'InvalidParameter.Encoding': entry(
+    'InvalidParameter',
+    400,
+    'The specified parameter %s is not valid: it is not well-formed percent-encoded UTF-8.',
+  ),
   'InvalidParameter.Format': entry(
     'InvalidParameter.Format',
     400,
@@ -89,6 +94,17 @@ export const CATALOGUE = {
     'The request line and headers are larger than the service accepts (%s bytes); send the parameters in a form body.',
   ),
   BadRequest: entry('BadRequest', 400, 'The HTTP request is malformed.'),
+  'BadRequest#host': entry('BadRequest', 400, 'The HTTP/1.1 request has no Host header.'),
+  RequestTimeout: entry(
+    'RequestTimeout',
+    408,
+    'The request did not arrive in time (see --header-timeout and --request-timeout).',
+  ),
+  ExpectationFailed: entry(
+    'ExpectationFailed',
+    417,
+    'The Expect header is not supported; only 100-continue is.',
+  ),
   UnsupportedHTTPMethod: entry(
     'UnsupportedHTTPMethod',
     405,
@@ -596,10 +612,24 @@ export class ApiError extends Error {
   }
 }
 
-/** Builds the catalogued error `key`, filling its `%s` placeholders in order. */
+/**
+ * What of a request's text an error message may show: at most 128 characters, control
+ * characters, U+FFFE, U+FFFF and halves of surrogate pairs written as `\u{…}`, so a message
+ * never carries raw input that a terminal or XML 1.0 cannot hold.
+ */
+export function shown(value: string): string {
+  const s = value.length > 128 ? `${value.slice(0, 128)}…` : value;
+  return s.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: it finds the control characters to refuse
+    /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udfff]/gu,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
+}
+
+/** Builds the catalogued error `key`, filling its `%s` placeholders in order (shown safely). */
 export function apiError(key: ErrorKey, ...args: (string | number)[]): ApiError {
   let i = 0;
-  const message = CATALOGUE[key].message.replace(/%s/g, () => String(args[i++] ?? ''));
+  const message = CATALOGUE[key].message.replace(/%s/g, () => shown(String(args[i++] ?? '')));
   return new ApiError(key, message);
 }
 

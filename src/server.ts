@@ -2,8 +2,20 @@
  * The transport: one listening port for plain HTTP and HTTPS (the first byte of a connection
  * tells: a TLS handshake starts with 0x16), `/health`, body limits, and everything else
  * handed to the RPC protocol.
+ *
+ * Every answer the transport gives itself is the error envelope, in the format asked for:
+ * a request the HTTP parser refuses (400, 431), a header or body that arrives too slowly
+ * (408), an unknown `Expect` (417), CONNECT and other methods (405), a body over the limit
+ * (413, answered as soon as it is known, without `100 Continue`, and the rest of the body
+ * read and dropped so that the client gets to read the answer).
  */
-import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,7 +24,7 @@ import { type ApiError, apiError } from './errors.js';
 import type { RawRequest } from './protocol/authenticate.js';
 import { guessFormat } from './protocol/authenticate.js';
 import { newRequestId } from './protocol/handler.js';
-import { type Rendered, renderError } from './protocol/render.js';
+import { type Format, type Rendered, renderError } from './protocol/render.js';
 
 export interface HttpOptions {
   handle(req: RawRequest): Promise<Rendered>;
@@ -39,61 +51,92 @@ function send(res: ServerResponse, r: Rendered, close: boolean): void {
 /** Request line and headers: the v3 SDK sends every parameter in the query (100 permissions ≈ 20 KB). */
 export const MAX_HEADER_BYTES = 256 * 1024;
 
-/** A request the HTTP parser refused: answered with the JSON error envelope, never a bare status. */
-function clientError(err: NodeJS.ErrnoException, socket: Duplex, hostId: string): void {
+/** How long a refused connection is read (and dropped) before it is closed: the answer arrives. */
+const LINGER_MS = 2000;
+
+/** A whole HTTP/1.1 response carrying the envelope of `e`, closing the connection. */
+function rawResponse(e: ApiError, hostId: string, format: Format): string {
+  const r = renderError(e, newRequestId(), hostId, format);
+  return (
+    `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\ncontent-type: ${r.contentType}\r\n` +
+    `content-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`
+  );
+}
+
+/**
+ * Answers on a connection the HTTP server let go of, then reads and drops what the client
+ * still sends for a moment before closing: closing with unread data would reset the
+ * connection, and the client would see ECONNRESET instead of the answer.
+ */
+function answerAndLinger(socket: Duplex, response: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
+  socket.on('data', () => {});
+  socket.on('error', () => socket.destroy());
+  socket.end(response);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/** A request the HTTP parser refused, or one that timed out: the envelope, never a bare status. */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, hostId: string): void {
   const e =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? apiError('RequestTooLarge#header', MAX_HEADER_BYTES)
-      : apiError('BadRequest');
-  const r = renderError(e, newRequestId(), hostId, 'json');
-  socket.end(
-    `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\ncontent-type: ${r.contentType}\r\n` +
-      `content-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`,
-  );
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? apiError('RequestTimeout')
+        : apiError('BadRequest');
+  answerAndLinger(socket, rawResponse(e, hostId, 'json'));
 }
 
-type RequestHandler = Parameters<typeof createServer>[1] & {};
+/** The parts of a request the protocol needs, before the body is read. */
+function headOf(req: IncomingMessage): RawRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: q < 0 ? url : url.slice(0, q),
+    rawQuery: q < 0 ? '' : url.slice(q + 1),
+    headers: req.headers,
+    body: EMPTY,
+  };
+}
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 function requestHandler(opts: HttpOptions): RequestHandler {
   return (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const head: RawRequest = {
-      method: req.method ?? 'GET',
-      path: q < 0 ? url : url.slice(0, q),
-      rawQuery: q < 0 ? '' : url.slice(q + 1),
-      headers: req.headers,
-      body: EMPTY,
-    };
+    const head = headOf(req);
     if (head.path === '/health' && head.method === 'GET') {
       const ok = opts.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
       return;
     }
-    /** An error answered before (or instead of) the protocol, in the format asked for. */
     const closing = () => opts.closing?.() === true;
-    const fail = (e: ApiError, close = false) =>
-      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(head)), close || closing());
+    /** An error answered before (or instead of) the protocol; the body is read and dropped. */
+    const fail = (e: ApiError) => {
+      req.resume();
+      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(head)), closing());
+    };
     const reply = (body: Buffer) =>
       opts.handle({ ...head, body }).then(
         (r) => send(res, r, closing()),
         () => fail(apiError('InternalError')),
       );
 
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && !req.headers.host) {
+      fail(apiError('BadRequest#host'));
+      return;
+    }
     if (head.method !== 'GET' && head.method !== 'POST') {
       fail(apiError('UnsupportedHTTPMethod'));
-      req.resume();
       return;
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > opts.bodyLimit) {
-      fail(apiError('RequestTooLarge', opts.bodyLimit), true);
-      req.resume(); // drain without buffering
+      fail(apiError('RequestTooLarge', opts.bodyLimit));
       return;
     }
     if (declared === 0 && req.headers['transfer-encoding'] === undefined) {
@@ -111,8 +154,7 @@ function requestHandler(opts: HttpOptions): RequestHandler {
       if (size > opts.bodyLimit) {
         aborted = true;
         chunks.length = 0;
-        fail(apiError('RequestTooLarge', opts.bodyLimit), true);
-        req.resume();
+        fail(apiError('RequestTooLarge', opts.bodyLimit));
         return;
       }
       chunks.push(chunk);
@@ -131,6 +173,8 @@ export interface FrontDoorOptions extends HttpOptions {
    * send a request's line and headers (default 10 s).
    */
   headerTimeoutMs?: number;
+  /** How long a whole request may take to arrive, body included (default 60 s). */
+  requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
 }
 
@@ -145,22 +189,53 @@ export interface FrontDoor {
 
 const TLS_HANDSHAKE = 0x16;
 
+/** The transport's own answers, on either inner server. */
+function guard(server: Server, opts: HttpOptions, handle: RequestHandler): void {
+  server.on('clientError', (err, socket) => clientError(err, socket, opts.hostId));
+  // `Expect: 100-continue`: go on only for a body that will be read; refuse others at once.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? 0) > opts.bodyLimit) {
+      const e = apiError('RequestTooLarge', opts.bodyLimit);
+      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(headOf(req))), true);
+      return;
+    }
+    res.writeContinue();
+    handle(req, res);
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const e = apiError('ExpectationFailed');
+    req.resume();
+    send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(headOf(req))), true);
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerAndLinger(socket, rawResponse(apiError('UnsupportedHTTPMethod'), opts.hostId, 'json')),
+  );
+}
+
 export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
   let stopping = false;
   const headerMs = opts.headerTimeoutMs ?? 10_000;
-  const handle = requestHandler({ ...opts, closing: () => stopping || opts.closing?.() === true });
-  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex) =>
-    clientError(err, socket, opts.hostId);
-  const http = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handle);
-  http.on('clientError', onClientError);
+  const inner: HttpOptions = { ...opts, closing: () => stopping || opts.closing?.() === true };
+  const handle = requestHandler(inner);
+  const requestMs = Math.max(headerMs, opts.requestTimeoutMs ?? 60_000);
+  const common = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requireHostHeader: false,
+    headersTimeout: headerMs,
+    requestTimeout: requestMs,
+    // how often the timeouts are checked: a tenth of the header timeout, at most 1 s
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(headerMs / 10)),
+  };
+  const http = createServer(common, handle);
+  guard(http, inner, handle);
   const servers: Server[] = [http];
   let https: Server | undefined;
   if (opts.tls) {
     https = createHttpsServer(
       {
+        ...common,
         cert: opts.tls.cert,
         key: opts.tls.key,
-        maxHeaderSize: MAX_HEADER_BYTES,
         handshakeTimeout: headerMs,
         // AES-128-GCM first: as safe, and cheaper per byte than the default AES-256-GCM
         ciphers: `TLS_AES_128_GCM_SHA256:${DEFAULT_CIPHERS}`,
@@ -168,14 +243,13 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
       },
       handle,
     );
-    https.on('clientError', onClientError);
+    guard(https, inner, handle);
     // A failed handshake (garbage, a timeout) ends that connection only.
     https.on('tlsClientError', (_err, socket) => socket.destroy());
     servers.push(https);
   }
   for (const s of servers) {
     s.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
-    s.headersTimeout = headerMs;
     // The inner servers never listen themselves; 'listening' starts their connection
     // tracking (header and request timeouts, idle connections).
     s.emit('listening');

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import ipaddr from 'ipaddr.js';
 import forge from 'node-forge';
+import { ConfigError } from './config-error.js';
 
 export interface TlsOptions {
   dataDir: string;
@@ -34,7 +35,7 @@ export interface TlsMaterial {
 }
 
 /** A TLS setting that cannot be used: start-up stops with this message (exit code 2). */
-export class TlsConfigError extends Error {}
+export class TlsConfigError extends ConfigError {}
 
 const DEFAULT_NAMES = ['localhost', '127.0.0.1', '::1'];
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -3,6 +3,10 @@
 import { findRegion } from '../domain/regions.js';
 import { apiError, type ErrorKey } from '../errors.js';
 
+const UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it finds the control characters to refuse
+  /[\u0000-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export class Params {
   constructor(
     private readonly map: ReadonlyMap<string, string>,
@@ -15,14 +19,15 @@ export class Params {
   }
 
   /**
-   * The value, or undefined when absent or empty. No parameter of the API may carry a NUL
-   * character (U+0000): it is refused here, for every action, rather than reaching a store
-   * (PostgreSQL text cannot hold it).
+   * The value, or undefined when absent or empty. No parameter of the API may carry a
+   * control character (U+0000-U+001F, U+007F), U+FFFE, U+FFFF or half a surrogate pair:
+   * they are refused here, for every action, rather than stored and later rendered where
+   * XML cannot carry them (and PostgreSQL text cannot hold U+0000).
    */
   opt(name: string): string | undefined {
     const v = this.map.get(name);
     if (v === undefined || v === '') return undefined;
-    if (v.includes('\u0000')) throw apiError('InvalidParameter', this.prefix + name);
+    if (UNSAFE.test(v)) throw apiError('InvalidParameter', this.prefix + name);
     return v;
   }
 

@@ -6,7 +6,11 @@ import type { Tx } from '../store/store.js';
 const range = (r: PortRange | null) => (r ? `${r.from}/${r.to}` : '');
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** What a Permission shows of the group a rule names: its name, and its owner's if not ours. */
+/**
+ * What a Permission shows of the group a rule names: its name when it is the caller's own
+ * group (a grant to another account's group does not entitle anyone to its name), else the
+ * owner's account name.
+ */
 export interface PeerInfo {
   name: string;
   ownerAccount: string;
@@ -23,10 +27,10 @@ export async function peerInfos(
   for (const r of rules) {
     const ref = r.peerGroup;
     if (!ref || out.has(ref.groupId)) continue;
+    const own = ref.ownerUid === groupOwner;
     out.set(ref.groupId, {
-      name: (await tx.getGroup(ref.groupId))?.name ?? '',
-      ownerAccount:
-        ref.ownerUid === groupOwner ? '' : (accounts.byUid(ref.ownerUid)?.name ?? ref.ownerUid),
+      name: own ? ((await tx.getGroup(ref.groupId))?.name ?? '') : '',
+      ownerAccount: own ? '' : (accounts.byUid(ref.ownerUid)?.name ?? ref.ownerUid),
     });
   }
   return out;

@@ -1,5 +1,6 @@
 /** Accounts and their access keys: the default one, or a validated accounts file. */
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config-error.js';
 import type { Account } from './types.js';
 
 export const DEFAULT_ACCOUNT: Account = {
@@ -8,7 +9,7 @@ export const DEFAULT_ACCOUNT: Account = {
   accessKeys: [{ id: 'test', secret: 'test' }],
 };
 
-export class AccountsFileError extends Error {}
+export class AccountsFileError extends ConfigError {}
 
 function fail(file: string, what: string): never {
   throw new AccountsFileError(`accounts file ${file}: ${what}`);

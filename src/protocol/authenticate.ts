@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { apiError } from '../errors.js';
 import { MAX_NONCE_LENGTH } from '../nonces/window.js';
+import { bodyText, decodeForm } from './form.js';
 import type { Format } from './render.js';
 import {
   type ParamList,
@@ -72,7 +73,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 }
 
 function entries(encoded: string): [string, string][] {
-  return encoded === '' ? [] : [...new URLSearchParams(encoded)];
+  return decodeForm(encoded);
 }
 
 function formEntries(req: RawRequest): [string, string][] {
@@ -88,7 +89,9 @@ function parseFormat(value: string | undefined): Format {
 /** Best-effort response format of a request, for rendering errors raised before parsing ends. */
 export function guessFormat(req: RawRequest): Format {
   if ((header(req.headers, 'authorization') ?? '').startsWith('ACS3-')) return 'json';
-  for (const source of [req.rawQuery, formText(req)]) {
+  const type = header(req.headers, 'content-type') ?? '';
+  const form = /application\/x-www-form-urlencoded/i.test(type) ? req.body.toString('latin1') : '';
+  for (const source of [req.rawQuery, form]) {
     const m = /(?:^|&)Format=([^&]*)/.exec(source);
     if (m) return /^json$/i.test(m[1] ?? '') ? 'json' : 'xml';
   }
@@ -97,9 +100,7 @@ export function guessFormat(req: RawRequest): Format {
 
 function formText(req: RawRequest): string {
   const type = header(req.headers, 'content-type') ?? '';
-  return type.toLowerCase().includes('application/x-www-form-urlencoded')
-    ? req.body.toString('utf8')
-    : '';
+  return type.toLowerCase().includes('application/x-www-form-urlencoded') ? bodyText(req.body) : '';
 }
 
 function checkTimestamp(value: string, nowMs: number, skewMs: number): number {

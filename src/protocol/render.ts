@@ -14,7 +14,21 @@ const JSON_TYPE = 'application/json;charset=utf-8';
 const XML_TYPE = 'text/xml;charset=utf-8';
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
-const xml = new XMLBuilder({ ignoreAttributes: true, suppressEmptyNode: false });
+/**
+ * Characters XML 1.0 cannot carry (control characters but tab, LF and CR; U+FFFE, U+FFFF;
+ * halves of surrogate pairs). Parameters carrying them are refused, so stored data has none;
+ * anything that still holds one (an earlier version's data) is rendered with U+FFFD.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: it finds the control characters to refuse
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/gu;
+const xmlText = (_name: string, v: unknown) =>
+  typeof v === 'string' ? v.replace(NOT_XML, '\ufffd') : v;
+
+const xml = new XMLBuilder({
+  ignoreAttributes: true,
+  suppressEmptyNode: false,
+  tagValueProcessor: xmlText,
+});
 
 /**
  * A part of a success body whose JSON is already rendered: `prerender('Regions', value)`

@@ -123,6 +123,8 @@ describe('B names A groups in its rules', () => {
       assert.equal(p.direction, 'ingress');
       assert.equal(p.sourceGroupId, ga);
       assert.equal(p.sourceGroupOwnerAccount, A.name, `owner account of ${port}`);
+      // a grant does not entitle B to the name of A's group
+      assert.equal(p.sourceGroupName, '', `name of A's group hidden from B (${port})`);
       assert.equal(p.nicType, 'intranet');
       assert.equal(p.destGroupId, '');
     }
@@ -130,6 +132,7 @@ describe('B names A groups in its rules', () => {
     assert.equal(e1.direction, 'egress');
     assert.equal(e1.destGroupId, ga);
     assert.equal(e1.destGroupOwnerAccount, A.name);
+    assert.equal(e1.destGroupName, '');
     const e2 = byPort.get('53/53')!;
     assert.equal(e2.ipProtocol, 'UDP');
     assert.equal(e2.destGroupId, ga2);

@@ -1,6 +1,7 @@
 /** `ecs-secgroup check`: asks a running server whether traffic is accepted, and why. */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { callRpc, RpcError } from './client.js';
+import { ClientError, callRpc, defaultCaFile, RpcError } from './client.js';
 
 export const CHECK_USAGE = `Usage: ecs-secgroup check --from A --to B --proto P [--port N] [options]
 
@@ -15,7 +16,10 @@ Options:
   --source-port N           source port (default 49152)
   --local-ip IP             the interface-side address (default its primary address)
   --nic-type T              intranet | internet (default intranet)
-  --endpoint URL            server (default $ECS_SECGROUP_ENDPOINT or http://127.0.0.1:8080)
+  --endpoint URL            server: host:port, http://… or https://… (default
+                            $ECS_SECGROUP_ENDPOINT or 127.0.0.1:8080; no scheme means http://)
+  --ca FILE                 CA certificate for https:// (default $ECS_SECGROUP_CA_FILE, else
+                            data/tls/ca.pem when it exists)
   --region ID               region of the interfaces (default cn-hangzhou)
   --access-key-id ID        default $ALIBABA_CLOUD_ACCESS_KEY_ID or "test"
   --access-key-secret S     default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or "test"
@@ -49,6 +53,7 @@ export async function runCheck(argv: string[]): Promise<number> {
       'local-ip': { type: 'string' },
       'nic-type': { type: 'string' },
       endpoint: { type: 'string' },
+      ca: { type: 'string' },
       region: { type: 'string' },
       'access-key-id': { type: 'string' },
       'access-key-secret': { type: 'string' },
@@ -61,11 +66,25 @@ export async function runCheck(argv: string[]): Promise<number> {
     return 0;
   }
   const { from, to, proto } = values;
-  if (!from || !to || !proto) throw new Error('--from, --to and --proto are required');
-  if (!isEni(from) && !isEni(to))
-    throw new Error('one of --from and --to must be an interface (eni-…)');
+  if (!from || !to || !proto) throw new ClientError('--from, --to and --proto are required');
+  if (!isEni(from) && !isEni(to)) {
+    throw new ClientError('one of --from and --to must be an interface (eni-…)');
+  }
+  const ports = /^(tcp|udp)$/i.test(proto);
+  if (!/^(tcp|udp|icmp|icmpv6|gre)$/i.test(proto)) {
+    throw new ClientError(`--proto ${proto}: expected tcp, udp, icmp, icmpv6 or gre`);
+  }
   const port = values.port ?? '';
+  if (ports && port === '') throw new ClientError(`--port is required with --proto ${proto}`);
   const sport = values['source-port'] ?? '49152';
+  for (const [flag, v] of [
+    ['--port', port],
+    ['--source-port', sport],
+  ] as const) {
+    if (v !== '' && (!/^\d{1,5}$/.test(v) || Number(v) > 65535)) {
+      throw new ClientError(`${flag} ${v}: expected a port number (0-65535)`);
+    }
+  }
   const params: Record<string, string> = {
     RegionId: values.region ?? 'cn-hangzhou',
     IpProtocol: proto,
@@ -94,7 +113,8 @@ export async function runCheck(argv: string[]): Promise<number> {
   for (const k of Object.keys(params)) if (params[k] === '') delete params[k];
   const answer = (await callRpc(
     {
-      endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? 'http://127.0.0.1:8080',
+      endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? '127.0.0.1:8080',
+      caFile: defaultCaFile(values.ca),
       accessKeyId: values['access-key-id'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? 'test',
       accessKeySecret:
         values['access-key-secret'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? 'test',
@@ -106,7 +126,9 @@ export async function runCheck(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(`${JSON.stringify(answer)}\n`);
   } else {
-    const flow = `${proto.toLowerCase()} ${from}${port ? `:${sport}` : ''} -> ${to}${port ? `:${port}` : ''}`;
+    const end = (who: string, p: string) =>
+      p === '' ? who : isIP(who) === 6 ? `[${who}]:${p}` : `${who}:${p}`;
+    const flow = `${proto.toLowerCase()} ${end(from, port ? sport : '')} -> ${end(to, port)}`;
     const why =
       answer.Egress && answer.Ingress
         ? `egress ${verdictOf(answer.Egress)} by ${because(answer.Egress)}; ingress ${verdictOf(answer.Ingress)} by ${because(answer.Ingress)}`

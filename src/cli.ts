@@ -205,6 +205,14 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Started by `npm start` (which execs this process): npm does not pass a signal on when it
+  // is killed itself, so its end is taken as the signal to stop.
+  if (process.env.npm_lifecycle_event === 'start') {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop('npm exited');
+    }, 500).unref();
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

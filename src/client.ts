@@ -1,5 +1,14 @@
-/** A minimal signed RPC client (signature v1, JSON), for the command line. */
+/**
+ * A minimal signed RPC client (signature v1, JSON) for the command line. The endpoint may be
+ * given with or without a scheme (`127.0.0.1:8080`, `http://…`, `https://…`, `[::1]:8080`);
+ * HTTPS trusts `ca` (the service's local CA) besides the usual roots. Errors name the
+ * endpoint and the cause; the signed URL is never part of them.
+ */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { percentEncode } from './protocol/encode.js';
 import { signV1, v1StringToSign } from './protocol/signature.js';
 
@@ -8,8 +17,12 @@ export interface ClientOptions {
   accessKeyId: string;
   accessKeySecret: string;
   version?: string;
+  /** CA certificate file (PEM) for an https:// endpoint. */
+  caFile?: string;
+  timeoutMs?: number;
 }
 
+/** The API answered with an error envelope. */
 export class RpcError extends Error {
   constructor(
     readonly code: string,
@@ -20,11 +33,56 @@ export class RpcError extends Error {
   }
 }
 
+/** The request could not be made (bad endpoint, unreachable, not this service). */
+export class ClientError extends Error {}
+
+/** `host:port`, `http://host:port` or `https://host:port` (IPv6 in brackets) → its origin. */
+export function parseEndpoint(endpoint: string): URL {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new ClientError(
+      `--endpoint ${JSON.stringify(endpoint)} is not an endpoint (host:port, http://host:port or https://host:port; IPv6 in brackets)`,
+    );
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ClientError(
+      `--endpoint ${JSON.stringify(endpoint)}: only http:// and https:// are served`,
+    );
+  }
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.username !== '') {
+    throw new ClientError(
+      `--endpoint ${JSON.stringify(endpoint)}: give the origin only (no path, query or user)`,
+    );
+  }
+  return u;
+}
+
+/** The CA file to trust: the one given, else the service's default one when it exists. */
+export function defaultCaFile(given?: string): string | undefined {
+  if (given !== undefined) return given;
+  const env = process.env.ECS_SECGROUP_CA_FILE;
+  if (env) return env;
+  return existsSync('data/tls/ca.pem') ? 'data/tls/ca.pem' : undefined;
+}
+
+function readCa(file: string | undefined): string[] | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch (e) {
+    throw new ClientError(`--ca ${file} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+  }
+}
+
 export async function callRpc(
   opts: ClientOptions,
   action: string,
   params: Record<string, string>,
 ): Promise<Record<string, unknown>> {
+  const origin = parseEndpoint(opts.endpoint);
   const all: [string, string][] = Object.entries({
     ...params,
     Action: action,
@@ -38,8 +96,52 @@ export async function callRpc(
   });
   all.push(['Signature', signV1(v1StringToSign('GET', all), opts.accessKeySecret)]);
   const query = all.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
-  const res = await fetch(`${opts.endpoint.replace(/\/+$/, '')}/?${query}`);
-  const body = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new RpcError(String(body.Code), res.status, String(body.Message));
+  const tls = origin.protocol === 'https:';
+  const ca = tls ? readCa(opts.caFile) : undefined;
+  const { status, text } = await new Promise<{ status: number; text: string }>(
+    (resolve, reject) => {
+      const send = tls ? httpsRequest : httpRequest;
+      const req = send(
+        {
+          host: origin.hostname.replace(/^\[|\]$/g, ''),
+          port: origin.port || (tls ? 443 : 80),
+          path: `/?${query}`,
+          method: 'GET',
+          timeout: opts.timeoutMs ?? 30_000,
+          ...(ca ? { ca } : {}),
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+      );
+      req.on('error', reject);
+      req.end();
+    },
+  ).catch((e: NodeJS.ErrnoException) => {
+    const code = e.code ?? e.message;
+    const hint = /CERT|VERIFY|SELF_SIGNED|ISSUER/.test(code)
+      ? ` (its certificate is not trusted: give --ca FILE, e.g. DATA/tls/ca.pem)`
+      : '';
+    throw new ClientError(`cannot reach ${origin.origin}: ${code}${hint}`);
+  });
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ClientError(
+      `${origin.origin} answered HTTP ${status} with no JSON: is it ecs-secgroup?`,
+    );
+  }
+  if (status < 200 || status > 299) {
+    throw new RpcError(String(body.Code), status, String(body.Message));
+  }
   return body;
 }

@@ -461,7 +461,6 @@ export const CATALOGUE = {
     400,
     'The new CIDR block of the VPC must contain the CIDR block of every vSwitch in it (%s: %s).',
   ),
-  'QuotaExceeded.Vpc': entry('QuotaExceeded.Vpc', 400, 'VPC quota exceeded.'),
   'DependencyViolation.SecurityGroup': entry(
     'DependencyViolation.SecurityGroup',
     400,

@@ -338,8 +338,8 @@ describe('ecs-secgroup check: errors and help', () => {
     assert.match(r.stderr, /InvalidEniId\.NotFound/);
   });
 
-  test('a bad port → exit 2 with InvalidParameter.Value naming the parameter', async () => {
-    const r = await check(
+  test('a bad or missing port → exit 2 naming the flag, nothing sent', async () => {
+    const bad = await check(
       '--from',
       '10.0.1.5',
       '--to',
@@ -349,9 +349,54 @@ describe('ecs-secgroup check: errors and help', () => {
       '--port',
       '70000',
     );
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /InvalidParameter\.Value/);
-    assert.match(r.stderr, /LocalPort/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^ecs-secgroup check: --port 70000: expected a port number/);
+    const missing = await check('--from', '10.0.1.5', '--to', target.id, '--proto', 'tcp');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--port is required with --proto tcp/);
+    assert.doesNotMatch(missing.stderr, /PeerPort|LocalPort/, 'the flag, not the server parameter');
+    const proto = await check('--from', '10.0.1.5', '--to', target.id, '--proto', 'sctp');
+    assert.equal(proto.code, 2);
+    assert.match(proto.stderr, /--proto sctp/);
+  });
+
+  test('the endpoint with or without a scheme; https:// trusts --ca', async () => {
+    const args = ['--from', '10.0.1.5', '--to', target.id, '--proto', 'tcp', '--port', '22'];
+    for (const endpoint of [srv.host, srv.url]) {
+      const r = await runCli(['check', '--endpoint', endpoint, ...args], { env: ENV });
+      assert.equal(r.code, 0, `${endpoint}: ${r.stderr}`);
+    }
+    const tls = await runCli(['check', '--endpoint', srv.httpsUrl, '--ca', srv.caFile, ...args], {
+      env: ENV,
+    });
+    assert.equal(tls.code, 0, tls.stderr);
+    const untrusted = await runCli(['check', '--endpoint', srv.httpsUrl, ...args], {
+      env: { ...ENV, ECS_SECGROUP_CA_FILE: '' },
+    });
+    assert.equal(untrusted.code, 2);
+    assert.match(
+      untrusted.stderr,
+      /cannot reach https:\/\/127\.0\.0\.1:\d+: \w+ \(its certificate is not trusted: give --ca FILE/,
+    );
+    const bad = await runCli(['check', '--endpoint', 'http://[zz', ...args], { env: ENV });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--endpoint "http:\/\/\[zz" is not an endpoint/);
+    assert.doesNotMatch(bad.stderr + untrusted.stderr, /Signature=|AccessKeyId=/, 'no signed URL');
+  });
+
+  test('an IPv6 peer prints in brackets', async () => {
+    const r = await check(
+      '--from',
+      '2001:db8::1',
+      '--to',
+      target.id,
+      '--proto',
+      'tcp',
+      '--port',
+      '22',
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(oneLine(r), /tcp \[2001:db8::1\]:49152 -> eni-[0-9a-z]+:22 /);
   });
 
   test('wrong credentials → exit 2 with the error code', async () => {
@@ -402,7 +447,11 @@ describe('ecs-secgroup check: errors and help', () => {
       { env: ENV },
     );
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^ecs-secgroup check: /);
+    assert.match(
+      r.stderr,
+      /^ecs-secgroup check: cannot reach http:\/\/127\.0\.0\.1:1: ECONNREFUSED/,
+    );
+    assert.doesNotMatch(r.stderr, /fetch failed|Signature=/);
   });
 
   test('--help → exit 0 with the usage on stdout', async () => {

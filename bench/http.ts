@@ -68,7 +68,12 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
   const warmupMs = opts.warmupMs ?? 1000;
   const concurrencies = opts.concurrencies ?? [1, 32];
 
-  const service = await startServer({ args: ['--log-level', 'warn'] });
+  // Without the access log (warn) and with it (info: a JSON line per request to /dev/null).
+  const service = await startServer({ args: ['--log-level', 'warn', '--throttle-rate', '0'] });
+  const logged = await startServer({
+    args: ['--log-level', 'info', '--throttle-rate', '0'],
+    discardStderr: true,
+  });
   let bare: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
     // The bare server returns a body of exactly the size (and type) of the real response.
@@ -86,15 +91,19 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
       const run = (url: string) =>
         runLoad({ url, connections, durationMs, warmupMs, request: describeRegionsRequest });
       const svc = await run(service.url);
+      const withLog = await run(logged.url);
       const base = await run(bare.url);
       const ratio = svc.rps / base.rps;
       rows.push({ connections, service: svc, bare: base, ratio });
       console.log(`  c=${String(connections).padStart(2)}  service ${formatResult(svc)}`);
+      console.log(`        logged  ${formatResult(withLog)}  (access log at info)`);
       console.log(`        bare    ${formatResult(base)}`);
-      console.log(`        ratio service/bare ${ratio.toFixed(2)}`);
+      console.log(
+        `        ratio service/bare ${ratio.toFixed(2)}, logged/bare ${(withLog.rps / base.rps).toFixed(2)}, access log costs ${((1 - withLog.rps / svc.rps) * 100).toFixed(0)}%`,
+      );
     }
     return rows;
   } finally {
-    await Promise.all([service.stop(), bare?.stop()]);
+    await Promise.all([service.stop(), logged.stop(), bare?.stop()]);
   }
 }

@@ -106,7 +106,14 @@ class Databases {
 
   /** Starts `nodes` servers sharing one fresh database. */
   async nodes(count: number): Promise<TestServer[]> {
-    const common = ['--log-level', 'warn', '--max-groups-per-region', '100000'];
+    const common = [
+      '--log-level',
+      'warn',
+      '--max-groups-per-region',
+      '100000',
+      '--throttle-rate',
+      '0',
+    ];
     if (this.adminUrl === null) {
       return [await startServer({ args: ['--store', 'sqlite', ...common] })];
     }

@@ -28,7 +28,7 @@ export async function benchTls(opts: TlsBenchOptions = {}) {
   const warmupMs = opts.warmupMs ?? 1000;
   const connections = opts.connections ?? 32;
   const srv = await startServer({
-    args: ['--log-level', 'warn', '--max-rules-per-group', '100'],
+    args: ['--log-level', 'warn', '--throttle-rate', '0'],
   });
   try {
     const ca = readFileSync(srv.caFile, 'utf8');

@@ -6,8 +6,10 @@ import { ConfigError } from './config-error.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { DEFAULT_NONCE_LIMITS, type NonceLimits } from './nonces/window.js';
 import { createProtocol } from './protocol/handler.js';
+import { DEFAULT_THROTTLE, Throttle, type ThrottleSettings } from './protocol/throttle.js';
 import { createFrontDoor } from './server.js';
 import { openStore } from './store/index.js';
 import { PostgresStore } from './store/postgres.js';
@@ -28,6 +30,11 @@ export interface AppConfig {
   headerTimeoutMs: number;
   /** A whole request, body included: at most this long. */
   requestTimeoutMs: number;
+  throttle: ThrottleSettings;
+  /** Where `/metrics` is served; off when undefined. */
+  metricsPort?: number;
+  /** Whether every request is logged (at info). */
+  accessLog: boolean;
   tls: {
     /** Names the generated server certificate covers besides localhost, 127.0.0.1, ::1. */
     hostnames: string[];
@@ -46,6 +53,8 @@ export const DEFAULTS: AppConfig = {
   bodyLimit: 1024 * 1024,
   headerTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
+  throttle: DEFAULT_THROTTLE,
+  accessLog: true,
   tls: { hostnames: [] },
 };
 
@@ -55,6 +64,8 @@ export interface App {
   httpsUrl: string;
   port: number;
   tls: TlsMaterial;
+  /** The port `/metrics` is served on, when it is. */
+  metricsPort?: number;
   store: Store;
   accounts: AccountDirectory;
   usesDefaultAccount: boolean;
@@ -83,6 +94,14 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
   });
   const engine = await followEngine(store, log);
   let ready = false;
+  const throttle = new Throttle(cfg.throttle);
+  const metrics = new Metrics({
+    engine: () => engine.current,
+    nonces: () => store.nonces.stats(),
+    throttled: () => throttle.refused,
+    pool: store instanceof PostgresStore ? () => store.poolStats() : undefined,
+  });
+  store.onCommit((c) => metrics.commit(c));
   const protocol = createProtocol({
     credentials: (id) => accounts.credential(id),
     nonces: store.nonces,
@@ -97,6 +116,8 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     }),
     hostId: 'ecs-secgroup',
     onInternalError: (err, action) => log.error(`internal error in ${action ?? 'request'}`, err),
+    throttle,
+    principalId: (a) => a.uid,
   });
   const door = createFrontDoor({
     handle: protocol,
@@ -106,11 +127,25 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     tls,
     headerTimeoutMs: cfg.headerTimeoutMs,
     requestTimeoutMs: cfg.requestTimeoutMs,
+    record: (r) => {
+      metrics.request(r);
+      if (cfg.accessLog) log.access(r);
+    },
   });
   const addr = await door.listen(cfg.host, cfg.port).catch(async (e: NodeJS.ErrnoException) => {
     await store.close();
     throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (--host/--port): ${reason(e)}`);
   });
+  const served =
+    cfg.metricsPort === undefined
+      ? undefined
+      : await metrics.serve(cfg.host, cfg.metricsPort).catch(async (e: NodeJS.ErrnoException) => {
+          await door.close();
+          await store.close();
+          throw new ConfigError(
+            `cannot listen on ${cfg.host}:${cfg.metricsPort} (--metrics-port): ${reason(e)}`,
+          );
+        });
   ready = true;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -121,10 +156,13 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     store,
     accounts,
     usesDefaultAccount: !cfg.accountsFile,
+    metricsPort: served?.port,
     async close() {
       ready = false;
       await door.close();
+      served?.server.close();
       await store.close();
+      log.flush();
     },
   };
 }

@@ -28,7 +28,12 @@ Options:
   --tls-key FILE               … and this key, instead of the local CA's in DIR/tls/
   --accounts FILE              JSON accounts file; without it one account "default"
                                with AccessKeyId "test" / AccessKeySecret "test" exists
-  --log-level LEVEL            error | warn | info | debug (default info)
+  --log-level LEVEL            error | warn | info | debug (default info: one JSON line per
+                               request on stderr; warn and error leave requests out)
+  --throttle-rate N            requests per second per AccessKeyId, per node; past it the key
+                               gets Throttling.User; 0 turns throttling off (default ${DEFAULTS.throttle.rate})
+  --throttle-burst N           requests a key may send at once (default ${DEFAULTS.throttle.burst})
+  --metrics-port PORT          serve Prometheus metrics at /metrics on this port (default off)
   --max-rules-per-group N      ingress + egress rules per group (default ${DEFAULTS.limits.maxRulesPerGroup})
   --max-groups-per-region N    security groups per account and region (default ${DEFAULTS.limits.maxGroupsPerRegion})
   --duplicate-rules MODE       error (InvalidPermission.Duplicate) | ignore (default error)
@@ -82,6 +87,9 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'tls-hostname': { type: 'string', multiple: true },
       'header-timeout': { type: 'string' },
       'request-timeout': { type: 'string' },
+      'throttle-rate': { type: 'string' },
+      'throttle-burst': { type: 'string' },
+      'metrics-port': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -99,8 +107,11 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
   if (dup !== 'error' && dup !== 'ignore') {
     throw new UsageError('--duplicate-rules expects error or ignore');
   }
-  const port = positiveInt('port', values.port, DEFAULTS.port, 0);
-  if (port > 65535) throw new UsageError('--port expects 0-65535');
+  const port = positiveInt('port', values.port, DEFAULTS.port, 0, 65535);
+  const metricsPort =
+    values['metrics-port'] === undefined
+      ? undefined
+      : positiveInt('metrics-port', values['metrics-port'], 0, 0, 65535);
   return {
     logLevel,
     config: {
@@ -130,6 +141,18 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
         100,
         600_000,
       ),
+      metricsPort,
+      accessLog: logLevel === 'info' || logLevel === 'debug',
+      throttle: {
+        rate: positiveInt('throttle-rate', values['throttle-rate'], DEFAULTS.throttle.rate, 0, 1e9),
+        burst: positiveInt(
+          'throttle-burst',
+          values['throttle-burst'],
+          DEFAULTS.throttle.burst,
+          1,
+          1e9,
+        ),
+      },
       requestTimeoutMs: positiveInt(
         'request-timeout',
         values['request-timeout'],
@@ -182,8 +205,9 @@ async function serve(argv: string[]): Promise<void> {
     ? ', default account AccessKeyId=test AccessKeySecret=test'
     : `, ${app.accounts.accounts.length} account(s) from ${parsed.config.accountsFile}`;
   const ca = app.tls.caFile ? `, CA certificate ${app.tls.caFile}` : '';
+  const metrics = app.metricsPort === undefined ? '' : `, metrics on port ${app.metricsPort}`;
   process.stdout.write(
-    `ecs-secgroup listening on ${app.url} and ${app.httpsUrl} (${where(parsed.config)}${keys}${ca})\n`,
+    `ecs-secgroup listening on ${app.url} and ${app.httpsUrl} (${where(parsed.config)}${keys}${ca}${metrics})\n`,
   );
   if (app.tls.made) {
     log.info(

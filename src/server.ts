@@ -21,13 +21,16 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from '
 import type { Duplex } from 'node:stream';
 import { DEFAULT_CIPHERS } from 'node:tls';
 import { type ApiError, apiError } from './errors.js';
+import type { RequestRecord } from './log.js';
 import type { RawRequest } from './protocol/authenticate.js';
 import { guessFormat } from './protocol/authenticate.js';
-import { newRequestId } from './protocol/handler.js';
+import { type Handled, newRequestId } from './protocol/handler.js';
 import { type Format, type Rendered, renderError } from './protocol/render.js';
 
 export interface HttpOptions {
-  handle(req: RawRequest): Promise<Rendered>;
+  handle(req: RawRequest): Promise<Handled>;
+  /** Every request answered, once its answer is written (the access log, the metrics). */
+  record?(r: RequestRecord): void;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   hostId: string;
@@ -55,8 +58,8 @@ export const MAX_HEADER_BYTES = 256 * 1024;
 const LINGER_MS = 2000;
 
 /** A whole HTTP/1.1 response carrying the envelope of `e`, closing the connection. */
-function rawResponse(e: ApiError, hostId: string, format: Format): string {
-  const r = renderError(e, newRequestId(), hostId, format);
+function rawResponse(e: ApiError, hostId: string, format: Format, requestId: string): string {
+  const r = renderError(e, requestId, hostId, format);
   return (
     `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\ncontent-type: ${r.contentType}\r\n` +
     `content-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`
@@ -79,15 +82,37 @@ function answerAndLinger(socket: Duplex, response: string): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
+/** The record of an answer the transport gave itself. */
+function transportRecord(
+  e: ApiError,
+  requestId: string,
+  remote: string | undefined,
+): RequestRecord {
+  return {
+    requestId,
+    action: '',
+    version: '',
+    uid: '',
+    accessKeyId: '',
+    status: e.status,
+    code: e.code,
+    latencyMs: 0,
+    remote: remote ?? '',
+    bytes: 0,
+  };
+}
+
 /** A request the HTTP parser refused, or one that timed out: the envelope, never a bare status. */
-function clientError(err: NodeJS.ErrnoException, socket: Duplex, hostId: string): void {
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, opts: HttpOptions): void {
   const e =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? apiError('RequestTooLarge#header', MAX_HEADER_BYTES)
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? apiError('RequestTimeout')
         : apiError('BadRequest');
-  answerAndLinger(socket, rawResponse(e, hostId, 'json'));
+  const id = newRequestId();
+  answerAndLinger(socket, rawResponse(e, opts.hostId, 'json', id));
+  opts.record?.(transportRecord(e, id, (socket as Socket).remoteAddress));
 }
 
 /** The parts of a request the protocol needs, before the body is read. */
@@ -115,14 +140,37 @@ function requestHandler(opts: HttpOptions): RequestHandler {
       return;
     }
     const closing = () => opts.closing?.() === true;
+    const started = performance.now();
+    const remote = req.socket.remoteAddress ?? '';
+    let bytes = 0;
     /** An error answered before (or instead of) the protocol; the body is read and dropped. */
     const fail = (e: ApiError) => {
       req.resume();
-      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(head)), closing());
+      const id = newRequestId();
+      send(res, renderError(e, id, opts.hostId, guessFormat(head)), closing());
+      opts.record?.({
+        ...transportRecord(e, id, remote),
+        latencyMs: performance.now() - started,
+        bytes,
+      });
     };
     const reply = (body: Buffer) =>
       opts.handle({ ...head, body }).then(
-        (r) => send(res, r, closing()),
+        (r) => {
+          send(res, r, closing());
+          opts.record?.({
+            requestId: r.requestId,
+            action: r.action,
+            version: r.version,
+            uid: r.uid,
+            accessKeyId: r.accessKeyId,
+            status: r.status,
+            code: r.code,
+            latencyMs: performance.now() - started,
+            remote,
+            bytes: body.length,
+          });
+        },
         () => fail(apiError('InternalError')),
       );
 
@@ -151,6 +199,7 @@ function requestHandler(opts: HttpOptions): RequestHandler {
     req.on('data', (chunk: Buffer) => {
       if (aborted) return;
       size += chunk.length;
+      bytes = size;
       if (size > opts.bodyLimit) {
         aborted = true;
         chunks.length = 0;
@@ -191,25 +240,33 @@ const TLS_HANDSHAKE = 0x16;
 
 /** The transport's own answers, on either inner server. */
 function guard(server: Server, opts: HttpOptions, handle: RequestHandler): void {
-  server.on('clientError', (err, socket) => clientError(err, socket, opts.hostId));
+  server.on('clientError', (err, socket) => clientError(err, socket, opts));
   // `Expect: 100-continue`: go on only for a body that will be read; refuse others at once.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length'] ?? 0) > opts.bodyLimit) {
-      const e = apiError('RequestTooLarge', opts.bodyLimit);
-      send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(headOf(req))), true);
+      refuse(req, res, apiError('RequestTooLarge', opts.bodyLimit), opts);
       return;
     }
     res.writeContinue();
     handle(req, res);
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const e = apiError('ExpectationFailed');
     req.resume();
-    send(res, renderError(e, newRequestId(), opts.hostId, guessFormat(headOf(req))), true);
+    refuse(req, res, apiError('ExpectationFailed'), opts);
   });
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
-    answerAndLinger(socket, rawResponse(apiError('UnsupportedHTTPMethod'), opts.hostId, 'json')),
-  );
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const e = apiError('UnsupportedHTTPMethod');
+    const id = newRequestId();
+    answerAndLinger(socket, rawResponse(e, opts.hostId, 'json', id));
+    opts.record?.(transportRecord(e, id, req.socket.remoteAddress));
+  });
+}
+
+/** Answers `e` and closes the connection (the request is not read). */
+function refuse(req: IncomingMessage, res: ServerResponse, e: ApiError, opts: HttpOptions): void {
+  const id = newRequestId();
+  send(res, renderError(e, id, opts.hostId, guessFormat(headOf(req))), true);
+  opts.record?.(transportRecord(e, id, req.socket.remoteAddress));
 }
 
 export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {

@@ -493,7 +493,21 @@ export class Engine {
     }
   }
 
+  /** Decisions made so far (for the metrics). */
+  decisions = 0;
+
+  /** What the engine holds now (for the metrics). */
+  stats(): { groups: number; rules: number; interfaces: number; profiles: number } {
+    return {
+      groups: this.groups.size,
+      rules: this.rules.size,
+      interfaces: this.enis.size,
+      profiles: this.profiles.size,
+    };
+  }
+
   decide(p: Packet): Decision {
+    this.decisions++;
     if (p.established === true) return ESTABLISHED;
     let e = this.lastEni;
     if (e === null || e.eni.id !== p.interfaceId) {

@@ -4,6 +4,7 @@ import { apiError, isApiError } from '../errors.js';
 import { type NonceCache, TIMESTAMP_SKEW_MS } from '../nonces/window.js';
 import { authenticate, type Credential, guessFormat, type RawRequest } from './authenticate.js';
 import { type Format, type Rendered, renderError, renderSuccess } from './render.js';
+import type { Throttle } from './throttle.js';
 
 export interface ApiCall<P> {
   action: string;
@@ -36,6 +37,21 @@ export interface ProtocolOptions<P> {
   now?: () => number;
   /** Called with every error that is not a catalogued ApiError (rendered as InternalError). */
   onInternalError?(err: unknown, action: string | undefined): void;
+  /** Per-key throttling, after authentication and before anything else. */
+  throttle?: Throttle;
+  /** The principal's id, for the access log. */
+  principalId?(p: P): string;
+}
+
+/** A rendered answer and what the access log and the metrics record of its call. */
+export interface Handled extends Rendered {
+  requestId: string;
+  action: string;
+  version: string;
+  accessKeyId: string;
+  uid: string;
+  /** The error code, or '' for a success. */
+  code: string;
 }
 
 export function newRequestId(): string {
@@ -50,10 +66,17 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
     if (!opts.actions.lookup(version, action)) throw apiError('InvalidAction.NotFound');
   };
 
-  return async function handle(req: RawRequest): Promise<Rendered> {
+  return async function handle(req: RawRequest): Promise<Handled> {
     const requestId = newRequestId();
     let format: Format | undefined; // known once authenticated; guessed for earlier errors
     let action: string | undefined;
+    const who = { action: '', version: '', accessKeyId: '', uid: '' };
+    const done = (r: Rendered, code: string, id = requestId): Handled => ({
+      ...r,
+      ...who,
+      requestId: id,
+      code,
+    });
     try {
       const nowMs = now();
       const call = authenticate(req, {
@@ -64,6 +87,13 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
       });
       format = call.format;
       action = call.action;
+      who.action = call.action;
+      who.version = call.version;
+      who.accessKeyId = call.accessKeyId;
+      who.uid = opts.principalId?.(call.principal) ?? '';
+      if (opts.throttle && !opts.throttle.take(call.accessKeyId, nowMs)) {
+        throw apiError('Throttling.User');
+      }
       const claimed = await opts.nonces.claim({
         accessKeyId: call.accessKeyId,
         nonce: call.nonce,
@@ -83,17 +113,16 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
         params: call.params,
       });
       const { RequestId, ...body } = result;
-      return renderSuccess(
-        call.action,
-        typeof RequestId === 'string' ? RequestId : requestId,
-        body,
-        format,
-      );
+      const id = typeof RequestId === 'string' ? RequestId : requestId;
+      return done(renderSuccess(call.action, id, body, format), '', id);
     } catch (err) {
       format ??= guessFormat(req);
-      if (isApiError(err)) return renderError(err, requestId, opts.hostId, format);
+      if (isApiError(err)) {
+        return done(renderError(err, requestId, opts.hostId, format), err.code);
+      }
       opts.onInternalError?.(err, action);
-      return renderError(apiError('InternalError'), requestId, opts.hostId, format);
+      const e = apiError('InternalError');
+      return done(renderError(e, requestId, opts.hostId, format), e.code);
     }
   };
 }

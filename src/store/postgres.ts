@@ -33,7 +33,7 @@ import {
 } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
-import type { Change, Store, Tx } from './store.js';
+import type { Change, CommitInfo, Store, Tx } from './store.js';
 
 /** The NOTIFY channel carrying committed changes between nodes. */
 export const CHANGE_CHANNEL = 'ecs_secgroup_changes';
@@ -293,6 +293,7 @@ export class PostgresStore implements Store {
   readonly nonces: PostgresNonceCache;
   private readonly listeners: Listener[] = [];
   private readonly reloadListeners: (() => void)[] = [];
+  private readonly commitListeners: ((c: CommitInfo) => void)[] = [];
   private readonly maxAttempts: number;
   private readonly log: (message: string, err?: unknown) => void;
   private closed = false;
@@ -414,6 +415,19 @@ export class PostgresStore implements Store {
     this.listeners.push(listener);
   }
 
+  onCommit(listener: (commit: CommitInfo) => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  /** The connection pool now: connections open, idle, and callers waiting for one. */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return {
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+    };
+  }
+
   /**
    * `listener` is called when subscribers may have missed changes (the change feed was
    * interrupted, or another node's change set was too large to send): rebuild from
@@ -478,7 +492,12 @@ export class PostgresStore implements Store {
           ]);
         }
         committing = true;
+        const commitStarted = performance.now();
         const res = await client.query('COMMIT');
+        if (writing) {
+          const commit = { ms: performance.now() - commitStarted, transactions: 1 };
+          for (const l of this.commitListeners) l(commit);
+        }
         // COMMIT of a transaction in which a statement failed answers ROLLBACK, not an error.
         if (res.command === 'ROLLBACK') {
           throw new Error('the transaction was rolled back: a statement in it had failed');

@@ -16,7 +16,7 @@ import type { NonceLimits } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import { type Executor, loadSnapshot, type Row, RuleCache, SqlTx } from './sql.js';
 import { SqliteNonceCache } from './sqlite-nonces.js';
-import type { Change, Store, Tx } from './store.js';
+import type { Change, CommitInfo, Store, Tx } from './store.js';
 
 interface Job {
   fn(tx: Tx): Promise<unknown>;
@@ -69,6 +69,7 @@ export class SqliteStore implements Store {
     Database.Statement
   >;
   private readonly listeners: ((c: readonly Change[]) => void)[] = [];
+  private readonly commitListeners: ((c: CommitInfo) => void)[] = [];
   private queue: Job[] = [];
   private draining: Promise<void> | null = null;
   private closed = false;
@@ -148,6 +149,10 @@ export class SqliteStore implements Store {
     this.listeners.push(listener);
   }
 
+  onCommit(listener: (commit: CommitInfo) => void): void {
+    this.commitListeners.push(listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.draining) await this.draining;
@@ -178,6 +183,7 @@ export class SqliteStore implements Store {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       const outcomes: { job: Job; ok: boolean; value: unknown; changes: Change[] }[] = [];
+      const started = performance.now();
       this.control.begin.run();
       for (const job of batch) {
         this.control.savepoint.run();
@@ -201,6 +207,8 @@ export class SqliteStore implements Store {
         for (const o of outcomes) o.job.reject(o.ok ? err : o.value);
         continue;
       }
+      const commit = { ms: performance.now() - started, transactions: batch.length };
+      for (const l of this.commitListeners) l(commit);
       const changes = outcomes.flatMap((o) => o.changes);
       if (changes.length > 0) for (const l of this.listeners) l(changes);
       for (const o of outcomes) (o.ok ? o.job.resolve : o.job.reject)(o.value);

@@ -7,6 +7,12 @@ export type Change =
   | { kind: 'rule'; id: string; rule: Rule | null }
   | { kind: 'interface'; id: string; eni: NetworkInterface | null };
 
+/** One commit: its duration (ms) and the transactions it made durable together. */
+export interface CommitInfo {
+  readonly ms: number;
+  readonly transactions: number;
+}
+
 export interface IdempotencyRecord {
   action: string;
   fingerprint: string;
@@ -96,5 +102,7 @@ export interface Store {
   snapshot(): Promise<{ groups: SecurityGroup[]; rules: Rule[]; interfaces: NetworkInterface[] }>;
   /** Called after each commit with what it changed (and, on PostgreSQL, with other nodes' changes). */
   subscribe(listener: (changes: readonly Change[]) => void): void;
+  /** Called after each commit with how long it took and how many transactions it held. */
+  onCommit(listener: (commit: CommitInfo) => void): void;
   close(): Promise<void>;
 }

@@ -29,6 +29,8 @@ export interface ServerOptions {
   accounts?: string | object;
   /** How long to wait for the listening line (default 15 s). */
   startTimeoutMs?: number;
+  /** Send the server's stderr to /dev/null instead of keeping it (benchmarks of logging). */
+  discardStderr?: boolean;
   /**
    * Let the server make its own TLS CA and certificate (about 0.4 s). By default a fresh data
    * directory gets a copy of one made once per test process, which the server then reuses.
@@ -100,10 +102,14 @@ process.once('exit', () => {
   for (const d of createdDirs) rmSync(d, { recursive: true, force: true });
 });
 
-function spawnCli(args: string[], env?: Record<string, string>): ChildProcess {
+function spawnCli(
+  args: string[],
+  env?: Record<string, string>,
+  discardStderr = false,
+): ChildProcess {
   const proc = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', discardStderr ? 'ignore' : 'pipe'],
   });
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
@@ -152,13 +158,13 @@ function launch(
 ): Promise<TestServer> {
   if (accountsFile) args.push('--accounts', accountsFile);
   args.push(...(opts.args ?? []));
-  const proc = spawnCli(args, opts.env);
+  const proc = spawnCli(args, opts.env, opts.discardStderr);
   let out = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
     out += d;
   });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
     err += d;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -2,9 +2,11 @@
 import { resolve } from 'node:path';
 import type { Limits } from './actions/context.js';
 import { actionTable } from './actions/index.js';
+import { importDocument } from './actions/state.js';
 import { ConfigError } from './config-error.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
+import { ApiError } from './errors.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_NONCE_LIMITS, type NonceLimits } from './nonces/window.js';
@@ -35,6 +37,8 @@ export interface AppConfig {
   metricsPort?: number;
   /** Whether every request is logged (at info). */
   accessLog: boolean;
+  /** A state document (what `export` writes) imported at start, before serving. */
+  seed?: { file: string; doc: unknown };
   tls: {
     /** Names the generated server certificate covers besides localhost, 127.0.0.1, ::1. */
     hostnames: string[];
@@ -92,6 +96,12 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     if (!cfg.databaseUrl) throw new ConfigError(`--data-dir ${cfg.dataDir}: ${reason(e)}`);
     throw e;
   });
+  if (cfg.seed) {
+    await seed(cfg, store, accounts, log).catch(async (e) => {
+      await store.close();
+      throw e;
+    });
+  }
   const engine = await followEngine(store, log);
   let ready = false;
   const throttle = new Throttle(cfg.throttle);
@@ -165,6 +175,35 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
       log.flush();
     },
   };
+}
+
+/** Imports the seed into the account it names (all or nothing; a repeat changes nothing). */
+async function seed(
+  cfg: AppConfig,
+  store: Store,
+  accounts: AccountDirectory,
+  log: Logger,
+): Promise<void> {
+  const { file, doc } = cfg.seed!;
+  const named = (doc as { OwnerId?: unknown } | null)?.OwnerId;
+  const owner =
+    named === undefined && !cfg.accountsFile ? DEFAULT_ACCOUNT : accounts.byUid(String(named));
+  if (!owner) {
+    throw new ConfigError(`--seed ${file}: its OwnerId ${String(named)} is not an account here`);
+  }
+  try {
+    const r = await importDocument(
+      { store, accounts, limits: cfg.limits, now: Date.now },
+      owner.uid,
+      doc,
+    );
+    log.info(
+      `seeded account ${owner.uid} from ${file}: ${r.created} created, ${r.unchanged} unchanged`,
+    );
+  } catch (e) {
+    if (e instanceof ApiError) throw new ConfigError(`--seed ${file}: ${e.code}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The cause of a system error, in a few words (`ENOENT`, `address already in use`, …). */

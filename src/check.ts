@@ -1,7 +1,14 @@
 /** `ecs-secgroup check`: asks a running server whether traffic is accepted, and why. */
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ClientError, callRpc, defaultCaFile, RpcError } from './client.js';
+import {
+  ClientError,
+  CONNECTION_FLAGS,
+  CONNECTION_USAGE,
+  callRpc,
+  connectionOf,
+  RpcError,
+} from './client.js';
 
 export const CHECK_USAGE = `Usage: ecs-secgroup check --from A --to B --proto P [--port N] [options]
 
@@ -16,14 +23,8 @@ Options:
   --source-port N           source port (default 49152)
   --local-ip IP             the interface-side address (default its primary address)
   --nic-type T              intranet | internet (default intranet)
-  --endpoint URL            server: host:port, http://… or https://… (default
-                            $ECS_SECGROUP_ENDPOINT or 127.0.0.1:8080; no scheme means http://)
-  --ca FILE                 CA certificate for https:// (default $ECS_SECGROUP_CA_FILE, else
-                            data/tls/ca.pem when it exists)
   --region ID               region of the interfaces (default cn-hangzhou)
-  --access-key-id ID        default $ALIBABA_CLOUD_ACCESS_KEY_ID or "test"
-  --access-key-secret S     default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or "test"
-  --json                    print the server's answer as JSON
+${CONNECTION_USAGE}  --json                    print the server's answer as JSON
 Exit code: 0 accepted, 1 dropped, 2 usage or request error.
 `;
 
@@ -52,11 +53,8 @@ export async function runCheck(argv: string[]): Promise<number> {
       'source-port': { type: 'string' },
       'local-ip': { type: 'string' },
       'nic-type': { type: 'string' },
-      endpoint: { type: 'string' },
-      ca: { type: 'string' },
+      ...CONNECTION_FLAGS,
       region: { type: 'string' },
-      'access-key-id': { type: 'string' },
-      'access-key-secret': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -112,13 +110,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   }
   for (const k of Object.keys(params)) if (params[k] === '') delete params[k];
   const answer = (await callRpc(
-    {
-      endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? '127.0.0.1:8080',
-      caFile: defaultCaFile(values.ca),
-      accessKeyId: values['access-key-id'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? 'test',
-      accessKeySecret:
-        values['access-key-secret'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? 'test',
-    },
+    connectionOf(values),
     'CheckSecurityGroupTraffic',
     params,
   )) as View & { Egress?: View; Ingress?: View };

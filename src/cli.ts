@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /** The command line: `ecs-secgroup [serve] [options]`. */
+import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AppConfig, DEFAULTS, startApp } from './app.js';
 import { describeCheckError, runCheck } from './check.js';
+import { ClientError, RpcError } from './client.js';
 import { ConfigError } from './config-error.js';
+import { claimDataDir } from './data-dir.js';
+import { ApiError } from './errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { runExport, runImport, runReset } from './state-commands.js';
 
 const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup check --from A --to B --proto P [--port N] (see: ecs-secgroup check --help)
+       ecs-secgroup export [--out FILE]        an account's state as JSON (export --help)
+       ecs-secgroup import FILE                that state created back (import --help)
+       ecs-secgroup reset --data-dir DIR       empty a data directory (reset --help)
 
 Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP and HTTPS
 (both on the same port).
@@ -28,6 +36,8 @@ Options:
   --tls-key FILE               … and this key, instead of the local CA's in DIR/tls/
   --accounts FILE              JSON accounts file; without it one account "default"
                                with AccessKeyId "test" / AccessKeySecret "test" exists
+  --seed FILE                  import this state document (what export writes) at start,
+                               into the account it names; a repeat changes nothing
   --log-level LEVEL            error | warn | info | debug (default info: one JSON line per
                                request on stderr; warn and error leave requests out)
   --throttle-rate N            requests per second per AccessKeyId, per node; past it the key
@@ -92,6 +102,7 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'metrics-port': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -143,6 +154,7 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       ),
       metricsPort,
       accessLog: logLevel === 'info' || logLevel === 'debug',
+      seed: values.seed === undefined ? undefined : readSeed(values.seed),
       throttle: {
         rate: positiveInt('throttle-rate', values['throttle-rate'], DEFAULTS.throttle.rate, 0, 1e9),
         burst: positiveInt(
@@ -185,6 +197,20 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
   };
 }
 
+function readSeed(file: string): { file: string; doc: unknown } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--seed ${file} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return { file, doc: JSON.parse(text) };
+  } catch (e) {
+    throw new UsageError(`--seed ${file} is not JSON (${(e as Error).message})`);
+  }
+}
+
 /** Where the state lives, for the start-up line (a database URL without its password). */
 function where(cfg: AppConfig): string {
   if (!cfg.databaseUrl) return `data dir ${cfg.dataDir}`;
@@ -200,7 +226,12 @@ async function serve(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger(parsed.logLevel);
-  const app = await startApp(parsed.config, log);
+  const cfg = parsed.config;
+  const release = cfg.databaseUrl ? () => {} : claim(cfg.dataDir);
+  const app = await startApp(cfg, log).catch((e) => {
+    release();
+    throw e;
+  });
   const keys = app.usesDefaultAccount
     ? ', default account AccessKeyId=test AccessKeySecret=test'
     : `, ${app.accounts.accounts.length} account(s) from ${parsed.config.accountsFile}`;
@@ -220,7 +251,10 @@ async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log.info(`${signal} received, closing`);
     app.close().then(
-      () => process.exit(0),
+      () => {
+        release();
+        process.exit(0);
+      },
       (e) => {
         log.error('error while closing', e);
         process.exit(1);
@@ -239,7 +273,46 @@ async function serve(argv: string[]): Promise<void> {
   }
 }
 
+/** Marks the SQLite data directory as this service's (see data-dir.ts). */
+function claim(dataDir: string): () => void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch {
+    return () => {}; // startApp names the problem
+  }
+  return claimDataDir(dataDir);
+}
+
+const STATE_COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
+  export: runExport,
+  import: runImport,
+  reset: runReset,
+};
+
+/** export / import / reset: exit 0 done, 1 refused by the API, 2 usage, file or connection. */
+async function stateCommand(name: string, argv: string[]): Promise<void> {
+  try {
+    await STATE_COMMANDS[name]!(argv);
+  } catch (e) {
+    const refused = e instanceof RpcError || e instanceof ApiError;
+    const known = refused || e instanceof ClientError || e instanceof ConfigError;
+    const text = !known && !isParseArgsError(e) ? `failed: ${(e as Error).message}` : null;
+    const message =
+      e instanceof RpcError
+        ? `${e.message} (HTTP ${e.status})`
+        : e instanceof ApiError
+          ? `${e.code}: ${e.message}`
+          : (e as Error).message;
+    process.stderr.write(`ecs-secgroup ${name}: ${text ?? message}\n`);
+    process.exitCode = refused ? 1 : 2;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] !== undefined && argv[0] in STATE_COMMANDS) {
+    await stateCommand(argv[0], argv.slice(1));
+    return;
+  }
   if (argv[0] === 'check') {
     try {
       process.exitCode = await runCheck(argv.slice(1));

@@ -1,5 +1,5 @@
 /**
- * A minimal signed RPC client (signature v1, JSON) for the command line. The endpoint may be
+ * A minimal signed RPC client (signature v1, form POST, JSON) for the command line. The endpoint may be
  * given with or without a scheme (`127.0.0.1:8080`, `http://…`, `https://…`, `[::1]:8080`);
  * HTTPS trusts `ca` (the service's local CA) besides the usual roots. Errors name the
  * endpoint and the cause; the signed URL is never part of them.
@@ -77,6 +77,39 @@ function readCa(file: string | undefined): string[] | undefined {
   }
 }
 
+/** The flags every command that talks to a running service takes (parseArgs options). */
+export const CONNECTION_FLAGS = {
+  endpoint: { type: 'string' },
+  ca: { type: 'string' },
+  'access-key-id': { type: 'string' },
+  'access-key-secret': { type: 'string' },
+} as const;
+
+export const CONNECTION_USAGE = `  --endpoint URL            server: host:port, http://… or https://… (default
+                            $ECS_SECGROUP_ENDPOINT or 127.0.0.1:8080; no scheme means http://)
+  --ca FILE                 CA certificate for https:// (default $ECS_SECGROUP_CA_FILE, else
+                            data/tls/ca.pem when it exists)
+  --access-key-id ID        default $ALIBABA_CLOUD_ACCESS_KEY_ID or "test"
+  --access-key-secret S     default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or "test"
+`;
+
+/** Client options from the connection flags, their environment variables and defaults. */
+export function connectionOf(values: {
+  endpoint?: string;
+  ca?: string;
+  'access-key-id'?: string;
+  'access-key-secret'?: string;
+}): ClientOptions {
+  return {
+    endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? '127.0.0.1:8080',
+    caFile: defaultCaFile(values.ca),
+    accessKeyId: values['access-key-id'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? 'test',
+    accessKeySecret:
+      values['access-key-secret'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? 'test',
+  };
+}
+
+/** Calls `action`: a signed (v1) POST with the parameters as a form body, answered in JSON. */
 export async function callRpc(
   opts: ClientOptions,
   action: string,
@@ -94,8 +127,8 @@ export async function callRpc(
     SignatureNonce: randomUUID(),
     Timestamp: `${new Date().toISOString().slice(0, 19)}Z`,
   });
-  all.push(['Signature', signV1(v1StringToSign('GET', all), opts.accessKeySecret)]);
-  const query = all.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+  all.push(['Signature', signV1(v1StringToSign('POST', all), opts.accessKeySecret)]);
+  const form = all.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
   const tls = origin.protocol === 'https:';
   const ca = tls ? readCa(opts.caFile) : undefined;
   const { status, text } = await new Promise<{ status: number; text: string }>(
@@ -105,8 +138,12 @@ export async function callRpc(
         {
           host: origin.hostname.replace(/^\[|\]$/g, ''),
           port: origin.port || (tls ? 443 : 80),
-          path: `/?${query}`,
-          method: 'GET',
+          path: '/',
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': Buffer.byteLength(form),
+          },
           timeout: opts.timeoutMs ?? 30_000,
           ...(ca ? { ca } : {}),
         },
@@ -123,7 +160,7 @@ export async function callRpc(
         req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
       );
       req.on('error', reject);
-      req.end();
+      req.end(form);
     },
   ).catch((e: NodeJS.ErrnoException) => {
     const code = e.code ?? e.message;

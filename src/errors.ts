@@ -72,6 +72,12 @@ export const CATALOGUE = {
     400,
     'The specified parameter %s is not valid: it is not well-formed percent-encoded UTF-8.',
   ),
+  'InvalidParameter.StateConflict': entry(
+    'InvalidParameter.Conflict',
+    400,
+    '%s; nothing was imported.',
+  ),
+  'InvalidParameter.State': entry('InvalidParameter', 400, 'The state document is not valid: %s'),
   'InvalidParameter.Format': entry(
     'InvalidParameter.Format',
     400,
@@ -630,6 +636,11 @@ export function apiError(key: ErrorKey, ...args: (string | number)[]): ApiError 
   let i = 0;
   const message = CATALOGUE[key].message.replace(/%s/g, () => shown(String(args[i++] ?? '')));
   return new ApiError(key, message);
+}
+
+/** `e` with where it arose appended to its message (`… (at SecurityGroups.2)`); others as they are. */
+export function located(e: unknown, where: string): unknown {
+  return e instanceof ApiError ? new ApiError(e.key, `${e.message} (${where})`) : e;
 }
 
 export function isApiError(e: unknown): e is ApiError {

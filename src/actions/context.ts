@@ -20,6 +20,9 @@ export interface Services {
   now(): number;
 }
 
+/** What the domain's checks need: no engine (the command line's direct mode has none). */
+export type DomainServices = Pick<Services, 'store' | 'accounts' | 'limits' | 'now'>;
+
 export type Call = ApiCall<Account>;
 
 export interface ActionDef {

@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import type { DomainContext } from '../domain/rules.js';
 import { apiError } from '../errors.js';
 import type { Tx } from '../store/store.js';
-import type { Call, Services } from './context.js';
+import type { Call, DomainServices, Services } from './context.js';
 import type { Params } from './params.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function domainContext(svc: Services): DomainContext {
+export function domainContext(svc: DomainServices): DomainContext {
   return { accounts: svc.accounts, ...svc.limits, now: svc.now() };
 }
 

@@ -26,6 +26,7 @@ import {
   unassignPrivateIpAddresses,
 } from './network-interfaces.js';
 import { revokeSecurityGroup, revokeSecurityGroupEgress } from './revoke.js';
+import { exportStateAction, importStateAction } from './state.js';
 import {
   describeTags,
   joinResourceGroup,
@@ -83,6 +84,8 @@ export const ACTIONS: readonly ActionDef[] = [
   describeTags,
   joinResourceGroup,
   checkSecurityGroupTraffic,
+  exportStateAction,
+  importStateAction,
   // VPC 2016-04-28
   createVpc,
   describeVpcs,

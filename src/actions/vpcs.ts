@@ -26,7 +26,7 @@ export const vpcTags = (tags: readonly Tag[]) => ({
   Tag: tags.map((t) => ({ Key: t.key, Value: t.value })),
 });
 
-function vpcCidr(p: Params, name: string, fallback?: string): string | undefined {
+export function vpcCidr(p: Params, name: string, fallback?: string): string | undefined {
   const raw = p.opt(name) ?? fallback;
   if (raw === undefined) return undefined;
   const cidr = parseIpv4Cidr(raw);
@@ -36,8 +36,8 @@ function vpcCidr(p: Params, name: string, fallback?: string): string | undefined
   return cidr.text;
 }
 
-const vpcName = (p: Params) => parseVpcText(p, 'VpcName', 128, 'InvalidVpcName.Malformed');
-const vpcDescription = (p: Params) =>
+export const vpcName = (p: Params) => parseVpcText(p, 'VpcName', 128, 'InvalidVpcName.Malformed');
+export const vpcDescription = (p: Params) =>
   parseVpcText(p, 'Description', 256, 'InvalidVpcDiscription.Malformed');
 
 /** Every field of the SDK's Vpc model (DescribeVpcs) and DescribeVpcAttribute body. */

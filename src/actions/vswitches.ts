@@ -22,9 +22,20 @@ import { numberedPage } from './paging.js';
 import { Params } from './params.js';
 import { vpcTags } from './vpcs.js';
 
-const vswName = (p: Params) => parseVpcText(p, 'VSwitchName', 128, 'InvalidVSwitchName.Malformed');
-const vswDescription = (p: Params) =>
+export const vswName = (p: Params) =>
+  parseVpcText(p, 'VSwitchName', 128, 'InvalidVSwitchName.Malformed');
+export const vswDescription = (p: Params) =>
   parseVpcText(p, 'Description', 256, 'InvalidDescription.Malformed');
+
+/** `CidrBlock` of a vSwitch: a /16-/29 IPv4 block, normalised. */
+export function vSwitchCidr(p: Params): string {
+  const raw = p.req('CidrBlock');
+  const cidr = parseIpv4Cidr(raw);
+  if (!cidr || !raw.includes('/') || cidr.prefix < 16 || cidr.prefix > 29) {
+    throw apiError('InvalidCidrBlock.Malformed');
+  }
+  return cidr.text;
+}
 
 /** Every field of the SDK's VSwitch model, as DescribeVSwitches and its Attributes show it. */
 async function vswitchView(tx: Tx, v: VSwitch) {
@@ -60,17 +71,13 @@ export const createVSwitch: ActionDef = {
     const regionId = p.region();
     const vpcId = p.req('VpcId');
     const zoneId = p.req('ZoneId');
-    const raw = p.req('CidrBlock');
-    const cidr = parseIpv4Cidr(raw);
-    if (!cidr || !raw.includes('/') || cidr.prefix < 16 || cidr.prefix > 29) {
-      throw apiError('InvalidCidrBlock.Malformed');
-    }
+    const cidr = vSwitchCidr(p);
     const input = {
       ownerUid: call.principal.uid,
       regionId,
       vpcId,
       zoneId,
-      cidrBlock: cidr.text,
+      cidrBlock: cidr,
       name: vswName(p) ?? '',
       description: vswDescription(p) ?? '',
       tags: parseTags(p, 'vpc'),

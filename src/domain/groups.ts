@@ -1,7 +1,7 @@
 /** Security groups: creation (quota, VPC), deletion (dependencies), attributes, references. */
 import { apiError } from '../errors.js';
 import type { Tx } from '../store/store.js';
-import { apiTime, newId } from './ids.js';
+import { apiTime, type Fixed, newId } from './ids.js';
 import type { DomainContext } from './rules.js';
 import { ownGroup } from './rules.js';
 import type { GroupType, InnerAccessPolicy, SecurityGroup, Tag } from './types.js';
@@ -15,12 +15,15 @@ export interface NewGroupInput {
   type: GroupType;
   resourceGroupId: string;
   tags: Tag[];
+  /** Default: Accept for normal groups, Drop for enterprise ones. */
+  innerAccessPolicy?: InnerAccessPolicy;
 }
 
 export async function createGroup(
   tx: Tx,
   ctx: DomainContext,
   input: NewGroupInput,
+  fixed?: Fixed,
 ): Promise<SecurityGroup> {
   if (input.vpcId !== null) {
     await tx.lock(`vpc:${input.vpcId}`);
@@ -31,11 +34,14 @@ export async function createGroup(
   }
   const count = await tx.lockGroupQuota(input.ownerUid, input.regionId);
   if (count >= ctx.maxGroupsPerRegion) throw apiError('QuotaExceed.SecurityGroup');
+  if (input.type === 'enterprise' && input.innerAccessPolicy === 'Accept') {
+    throw apiError('InvalidInnerAccessPolicy.ValueNotSupported');
+  }
   const group: SecurityGroup = {
     ...input,
-    id: newId('sg'),
-    innerAccessPolicy: input.type === 'enterprise' ? 'Drop' : 'Accept',
-    creationTime: apiTime(ctx.now),
+    id: fixed?.id ?? newId('sg'),
+    innerAccessPolicy: input.innerAccessPolicy ?? (input.type === 'enterprise' ? 'Drop' : 'Accept'),
+    creationTime: fixed?.time ?? apiTime(ctx.now),
   };
   await tx.insertGroup(group);
   return group;

@@ -14,3 +14,12 @@ export function newId(prefix: string, length = 20): string {
 export function apiTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
+
+/**
+ * The id and creation time a resource is created with when they are given (an import of
+ * exported state), instead of new ones.
+ */
+export interface Fixed {
+  readonly id: string;
+  readonly time: string;
+}

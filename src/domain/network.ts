@@ -2,7 +2,7 @@
 import { apiError } from '../errors.js';
 import type { Tx } from '../store/store.js';
 import { formatIpv4, ipv4Contains, ipv4Overlaps, parseIpv4, parseIpv4Cidr } from './cidr.js';
-import { apiTime, newId } from './ids.js';
+import { apiTime, type Fixed, newId } from './ids.js';
 import { findRegion } from './regions.js';
 import { ownGroup } from './rules.js';
 import {
@@ -30,7 +30,12 @@ export interface NewVSwitchInput {
 }
 
 /** A vSwitch: a zone of the region, a CIDR inside the VPC's, overlapping no other vSwitch. */
-export async function createVSwitch(tx: Tx, input: NewVSwitchInput, now: number): Promise<VSwitch> {
+export async function createVSwitch(
+  tx: Tx,
+  input: NewVSwitchInput,
+  now: number,
+  fixed?: Fixed,
+): Promise<VSwitch> {
   await tx.lock(`vpc:${input.vpcId}`); // before reading: a concurrent DeleteVpc checks after it
   const vpc = await ownVpc(tx, input.ownerUid, input.regionId, input.vpcId);
   if (!findRegion(input.regionId)?.zones.includes(input.zoneId))
@@ -42,9 +47,9 @@ export async function createVSwitch(tx: Tx, input: NewVSwitchInput, now: number)
   }
   const vsw: VSwitch = {
     ...input,
-    id: newId('vsw'),
+    id: fixed?.id ?? newId('vsw'),
     resourceGroupId: vpc.resourceGroupId,
-    creationTime: apiTime(now),
+    creationTime: fixed?.time ?? apiTime(now),
   };
   await tx.insertVSwitch(vsw);
   return vsw;
@@ -208,6 +213,7 @@ export async function createInterface(
   tx: Tx,
   input: NewInterfaceInput,
   now: number,
+  fixed?: Fixed,
 ): Promise<NetworkInterface> {
   await tx.lock(`vswitch:${input.vSwitchId}`); // addresses, and a concurrent DeleteVSwitch
   const vsw = await ownVSwitch(tx, input.ownerUid, input.regionId, input.vSwitchId);
@@ -218,7 +224,7 @@ export async function createInterface(
   taken.add(primary);
   const eni: NetworkInterface = {
     ...base,
-    id: newId('eni'),
+    id: fixed?.id ?? newId('eni'),
     vSwitchId: vsw.id,
     zoneId: vsw.zoneId,
     primaryIpAddress: primary,
@@ -236,7 +242,7 @@ export async function createInterface(
     queueNumber: input.queueNumber,
     sourceDestCheck: input.sourceDestCheck,
     deleteOnRelease: input.deleteOnRelease,
-    creationTime: apiTime(now),
+    creationTime: fixed?.time ?? apiTime(now),
   };
   await tx.insertInterface(eni);
   return eni;

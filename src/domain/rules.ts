@@ -6,7 +6,7 @@ import { apiError, type ErrorKey } from '../errors.js';
 import type { NewRule, Tx } from '../store/store.js';
 import { DuplicateRuleError } from '../store/store.js';
 import type { AccountDirectory } from './accounts.js';
-import { apiTime, newId } from './ids.js';
+import { apiTime, type Fixed, newId } from './ids.js';
 import type {
   Direction,
   NicType,
@@ -169,6 +169,7 @@ export async function resolvePermission(
   ctx: DomainContext,
   group: SecurityGroup,
   input: PermissionInput,
+  fixed?: Fixed,
 ): Promise<NewRule> {
   const errors = REF_ERRORS[input.direction];
   let peerGroup: NewRule['peerGroup'] = null;
@@ -194,8 +195,8 @@ export async function resolvePermission(
   }
   return {
     ...definition(group, input, defaultNicType(group, input), peerGroup),
-    id: newId('sgr'),
-    createTime: apiTime(ctx.now),
+    id: fixed?.id ?? newId('sgr'),
+    createTime: fixed?.time ?? apiTime(ctx.now),
   };
 }
 
@@ -217,16 +218,20 @@ function lookupIdentity(
   return identityOf(definition(group, input, defaultNicType(group, input), peerGroup));
 }
 
-/** Adds every permission, or none: duplicates and the per-group limit are checked first. */
+/**
+ * Adds every permission, or none: duplicates and the per-group limit are checked first.
+ * `fixed[i]`, when given, is the id and creation time of the rule of `inputs[i]`.
+ */
 export async function authorize(
   tx: Tx,
   ctx: DomainContext,
   group: SecurityGroup,
   inputs: readonly PermissionInput[],
+  fixed: readonly Fixed[] = [],
 ): Promise<Rule[]> {
   const candidates: { rule: NewRule; identity: string }[] = [];
-  for (const input of inputs) {
-    const rule = await resolvePermission(tx, ctx, group, input);
+  for (const [i, input] of inputs.entries()) {
+    const rule = await resolvePermission(tx, ctx, group, input, fixed[i]);
     candidates.push({ rule, identity: identityOf(rule) });
   }
   const fresh: typeof candidates = [];

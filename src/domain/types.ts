@@ -46,9 +46,9 @@ export interface Rule {
   readonly peerGroup: GroupRef | null;
   readonly localCidr: string | null;
   readonly localIpv6Cidr: string | null;
-  /** The far-end CIDR (IPv4 or IPv6) as written; null for a group rule. */
+  /** The far-end CIDR (IPv4 or IPv6) as written; null for a group rule or when as normalised. */
   readonly peerCidrText: string | null;
-  /** The near-end CIDR as written, when there is one. */
+  /** The near-end CIDR as written; null when there is none or it is as normalised. */
   readonly localCidrText: string | null;
   readonly description: string;
   /** Creation time, `YYYY-MM-DDThh:mm:ssZ`. */

@@ -2,7 +2,7 @@
 import { apiError } from '../errors.js';
 import type { Tx } from '../store/store.js';
 import { ipv4Contains } from './cidr.js';
-import { apiTime, newId } from './ids.js';
+import { apiTime, type Fixed, newId } from './ids.js';
 import type { Vpc } from './types.js';
 
 /** The ids of a VPC's vRouter and system route table, derived from its own. */
@@ -13,8 +13,13 @@ export async function createVpc(
   tx: Tx,
   input: Omit<Vpc, 'id' | 'creationTime'>,
   now: number,
+  fixed?: Fixed,
 ): Promise<Vpc> {
-  const vpc: Vpc = { ...input, id: newId('vpc'), creationTime: apiTime(now) };
+  const vpc: Vpc = {
+    ...input,
+    id: fixed?.id ?? newId('vpc'),
+    creationTime: fixed?.time ?? apiTime(now),
+  };
   await tx.insertVpc(vpc);
   return vpc;
 }

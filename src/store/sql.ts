@@ -74,9 +74,9 @@ function toRule(r: Row): Rule {
     peerGroup: peerGroupId ? { groupId: peerGroupId, ownerUid: str(r.peer_group_owner) } : null,
     localCidr: optStr(r.local_cidr),
     localIpv6Cidr: optStr(r.local_ipv6_cidr),
-    // rules made before the spelling was kept show their normalised CIDR
-    peerCidrText: optStr(r.peer_text) ?? optStr(r.peer_cidr) ?? optStr(r.peer_ipv6_cidr),
-    localCidrText: optStr(r.local_text) ?? optStr(r.local_cidr) ?? optStr(r.local_ipv6_cidr),
+    // null: as normalised (rules made before the spelling was kept, or written so)
+    peerCidrText: optStr(r.peer_text),
+    localCidrText: optStr(r.local_text),
     description: str(r.description),
     createTime: str(r.create_time),
   };

@@ -17,6 +17,7 @@ import {
 import { ApiError, apiError, located } from '../errors.js';
 import type { Tx } from '../store/store.js';
 import { type ActionDef, type DomainServices, ECS } from './context.js';
+import { parseGroupInput } from './create-security-group.js';
 import { parseDescription, parseName, parseResourceGroupId, parseTags } from './fields.js';
 import { domainContext, mutate } from './idempotency.js';
 import { Params } from './params.js';
@@ -167,24 +168,12 @@ export function parseState(doc: unknown, ownerUid: string, now: string): StateIn
       entry: e as Json,
       rules,
       input: {
-        ...owner,
-        regionId: p.region(),
-        name: parseName(p, 'SecurityGroupName', 'InvalidSecurityGroupName.Malformed') ?? '',
-        description: parseDescription(p) ?? '',
-        vpcId: p.opt('VpcId') ?? null,
-        type:
-          p.oneOf(
-            'SecurityGroupType',
-            ['normal', 'enterprise'],
-            'InvalidSecurityGroupType.ValueNotSupported',
-          ) ?? 'normal',
+        ...parseGroupInput(p, ownerUid),
         innerAccessPolicy: p.oneOf(
           'InnerAccessPolicy',
           ['Accept', 'Drop'],
           'InvalidInnerAccessPolicy.ValueNotSupported',
         ),
-        resourceGroupId: parseResourceGroupId(p) ?? '',
-        tags: parseTags(p),
       },
     });
   });

@@ -186,18 +186,18 @@ function difference(given: unknown, existing: unknown, at = ''): string | undefi
 }
 
 /** True when the resource exists already (and agrees), false when it is new. */
-function present<T extends { ownerUid: string }>(
-  found: T | undefined,
+function present(
+  found: { ownerUid: string } | undefined,
   ownerUid: string,
   entry: Json,
-  exported: (x: T) => Json,
+  view: Json | undefined,
   id: string,
 ): boolean {
   if (found === undefined) return false;
   if (found.ownerUid !== ownerUid) {
     throw apiError('InvalidParameter.StateConflict', `the id ${id} is taken`);
   }
-  const d = difference(entry, exported(found));
+  const d = difference(entry, view);
   if (d !== undefined) {
     throw apiError(
       'InvalidParameter.StateConflict',
@@ -216,11 +216,6 @@ export async function importState(
 ): Promise<{ created: number; unchanged: number }> {
   let created = 0;
   let unchanged = 0;
-  const count = (exists: boolean) => {
-    if (exists) unchanged++;
-    else created++;
-    return exists;
-  };
   /** Runs `fn`, naming `id` in the error it throws. */
   const importing = async (id: string, fn: () => Promise<unknown>) => {
     try {
@@ -229,33 +224,46 @@ export async function importState(
       throw located(e, `importing ${id}`);
     }
   };
-  for (const v of state.vpcs) {
-    const had = present(await tx.getVpc(v.fixed.id), ownerUid, v.entry, vpcEntry, v.fixed.id);
-    if (!count(had)) await importing(v.fixed.id, () => createVpc(tx, v.input, ctx.now, v.fixed));
-  }
-  for (const v of state.vswitches) {
-    const had = present(
-      await tx.getVSwitch(v.fixed.id),
-      ownerUid,
-      v.entry,
-      vSwitchEntry,
-      v.fixed.id,
-    );
-    if (!count(had)) {
-      await importing(v.fixed.id, () => createVSwitch(tx, v.input, ctx.now, v.fixed));
+  /** Creates each entry the store lacks (checking the others agree); returns those created. */
+  const each = async <E extends { fixed: Fixed; entry: Json }, T extends { ownerUid: string }>(
+    list: readonly E[],
+    get: (id: string) => Promise<T | undefined>,
+    exported: (found: T) => Promise<Json> | Json,
+    create: (entry: E) => Promise<unknown>,
+  ): Promise<E[]> => {
+    const made: E[] = [];
+    for (const x of list) {
+      const found = await get(x.fixed.id);
+      const view = found === undefined ? undefined : await exported(found);
+      if (present(found, ownerUid, x.entry, view, x.fixed.id)) {
+        unchanged++;
+      } else {
+        await importing(x.fixed.id, () => create(x));
+        made.push(x);
+        created++;
+      }
     }
-  }
+    return made;
+  };
+  await each(
+    state.vpcs,
+    (id) => tx.getVpc(id),
+    vpcEntry,
+    (v) => createVpc(tx, v.input, ctx.now, v.fixed),
+  );
+  await each(
+    state.vswitches,
+    (id) => tx.getVSwitch(id),
+    vSwitchEntry,
+    (v) => createVSwitch(tx, v.input, ctx.now, v.fixed),
+  );
   // every group first: rules may name groups created after their own
-  const fresh: (typeof state.groups)[number][] = [];
-  for (const g of state.groups) {
-    const found = await tx.getGroup(g.fixed.id);
-    const rules = found ? await tx.listRules(found.id) : [];
-    const had = present(found, ownerUid, g.entry, (x) => groupEntry(x, rules), g.fixed.id);
-    if (!count(had)) {
-      await importing(g.fixed.id, () => createGroup(tx, ctx, g.input, g.fixed));
-      fresh.push(g);
-    }
-  }
+  const fresh = await each(
+    state.groups,
+    (id) => tx.getGroup(id),
+    async (g) => groupEntry(g, await tx.listRules(g.id)),
+    (g) => createGroup(tx, ctx, g.input, g.fixed),
+  );
   for (const g of fresh) {
     const group = (await tx.lockGroup(g.fixed.id))!;
     await importing(g.fixed.id, () =>
@@ -269,17 +277,11 @@ export async function importState(
     );
     created += g.rules.length;
   }
-  for (const e of state.interfaces) {
-    const had = present(
-      await tx.getInterface(e.fixed.id),
-      ownerUid,
-      e.entry,
-      interfaceEntry,
-      e.fixed.id,
-    );
-    if (!count(had)) {
-      await importing(e.fixed.id, () => createInterface(tx, e.input, ctx.now, e.fixed));
-    }
-  }
+  await each(
+    state.interfaces,
+    (id) => tx.getInterface(id),
+    interfaceEntry,
+    (e) => createInterface(tx, e.input, ctx.now, e.fixed),
+  );
   return { created, unchanged };
 }

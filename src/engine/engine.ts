@@ -271,7 +271,6 @@ export class Engine {
       dirIdx: r.direction === 'ingress' ? 0 : 1,
       nicIdx: r.nicType === 'intranet' ? 0 : 1,
       protoIdx: PROTO_INDEX[r.protocol as Protocol],
-      policyRank: r.policy === 'drop' ? 0 : 1,
       peer4: cidr4(r.peerCidr),
       peer6: cidr6(r.peerIpv6Cidr),
       peerGid: r.peerGroup === null ? -1 : this.gid(r.peerGroup.groupId),

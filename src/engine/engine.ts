@@ -95,6 +95,12 @@ interface PeerInfo {
   readonly gidCount: Map<number, number>;
 }
 
+/** An interface in a group, as `Engine.membersOf` tells it. */
+export interface GroupMember {
+  readonly interfaceId: string;
+  readonly addresses: readonly Addr[];
+}
+
 export interface BetweenDecision {
   readonly verdict: 'accept' | 'drop';
   readonly egress: Decision;
@@ -359,6 +365,19 @@ export class Engine {
 
   hasInterface(id: string): boolean {
     return this.enis.has(id);
+  }
+
+  /**
+   * The interfaces now in a group, of whichever account, with their private addresses
+   * (the primary first): read-only, for the rule analyzer.
+   */
+  membersOf(groupId: string): GroupMember[] {
+    const gid = this.gidByName.get(groupId);
+    if (gid === undefined) return [];
+    return [...(this.membersByGid.get(gid) ?? [])].map((e) => ({
+      interfaceId: e.eni.id,
+      addresses: e.addrs,
+    }));
   }
 
   private detachInterface(e: EniState): void {

@@ -163,12 +163,14 @@ function defaultNicType(group: SecurityGroup, input: PermissionInput): NicType {
  * Checks a permission against the model and builds the rule it defines:
  * NicType defaults, IPv6 only on VPC groups, group references (existence in
  * the owner's account, same region, same network type and VPC, not itself).
+ * `lock`: lock the referenced group (a write); false in a read-only transaction.
  */
 export async function resolvePermission(
   tx: Tx,
   ctx: DomainContext,
   group: SecurityGroup,
   input: PermissionInput,
+  lock = true,
 ): Promise<NewRule> {
   const errors = REF_ERRORS[input.direction];
   let peerGroup: NewRule['peerGroup'] = null;
@@ -180,7 +182,7 @@ export async function resolvePermission(
     if (far.groupId === group.id) throw apiError(errors.self!);
     const ownerUid = ownerUidOf(far, group.ownerUid, ctx.accounts);
     // Locked: a concurrent DeleteSecurityGroup of the peer must see this reference.
-    const ref = await tx.lockGroup(far.groupId);
+    const ref = lock ? await tx.lockGroup(far.groupId) : await tx.getGroup(far.groupId);
     if (!ref || ref.ownerUid !== ownerUid || ref.regionId !== group.regionId) {
       throw apiError(errors.notFound!);
     }
@@ -217,22 +219,40 @@ function lookupIdentity(
   return identityOf(definition(group, input, defaultNicType(group, input), peerGroup));
 }
 
-/** Adds every permission, or none: duplicates and the per-group limit are checked first. */
-export async function authorize(
+/** A rule a permission defines, checked against the model, with its identity. */
+export interface PlannedRule {
+  readonly rule: NewRule;
+  readonly identity: string;
+  /** The permission's place among the inputs. */
+  readonly input: number;
+}
+
+/**
+ * The rules `inputs` would add to `group`, checked as Authorize checks them (each against the
+ * model, duplicates, the rule limit), writing nothing. `removing`: rules of the group that go
+ * at the same time (a rule like one of them is no duplicate, and they free their places).
+ * `lock`: lock referenced groups, as a write does.
+ */
+export async function plannedRules(
   tx: Tx,
   ctx: DomainContext,
   group: SecurityGroup,
   inputs: readonly PermissionInput[],
-): Promise<Rule[]> {
-  const candidates: { rule: NewRule; identity: string }[] = [];
-  for (const input of inputs) {
-    const rule = await resolvePermission(tx, ctx, group, input);
-    candidates.push({ rule, identity: identityOf(rule) });
+  opts: { removing?: ReadonlySet<string>; lock?: boolean } = {},
+): Promise<PlannedRule[]> {
+  const removing = opts.removing ?? new Set<string>();
+  const candidates: PlannedRule[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const rule = await resolvePermission(tx, ctx, group, input, opts.lock ?? true);
+    candidates.push({ rule, identity: identityOf(rule), input: i });
   }
-  const fresh: typeof candidates = [];
+  const fresh: PlannedRule[] = [];
   const seen = new Set<string>();
   for (const c of candidates) {
-    const dup = seen.has(c.identity) || (await tx.findRuleByIdentity(group.id, c.identity));
+    const existing = seen.has(c.identity)
+      ? null
+      : await tx.findRuleByIdentity(group.id, c.identity);
+    const dup = seen.has(c.identity) || (existing != null && !removing.has(existing.id));
     if (dup) {
       if (ctx.duplicateRules === 'ignore') continue;
       throw apiError('InvalidPermission.Duplicate');
@@ -240,10 +260,20 @@ export async function authorize(
     seen.add(c.identity);
     fresh.push(c);
   }
-  const count = await tx.countRules(group.id);
+  const count = (await tx.countRules(group.id)) - removing.size;
   if (count + fresh.length > ctx.maxRulesPerGroup) throw apiError('AuthorizationLimitExceed');
+  return fresh;
+}
+
+/** Adds every permission, or none: duplicates and the per-group limit are checked first. */
+export async function authorize(
+  tx: Tx,
+  ctx: DomainContext,
+  group: SecurityGroup,
+  inputs: readonly PermissionInput[],
+): Promise<Rule[]> {
   const added: Rule[] = [];
-  for (const c of fresh) {
+  for (const c of await plannedRules(tx, ctx, group, inputs)) {
     try {
       added.push(await tx.insertRule(c.rule, c.identity));
     } catch (e) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The command line: `ecs-secgroup [serve] [options]`. */
 import { parseArgs } from 'node:util';
+import { runAnalyze } from './analyze.js';
 import { type AppConfig, DEFAULTS, startApp } from './app.js';
 import { describeCheckError, runCheck } from './check.js';
 import { AccountsFileError } from './domain/accounts.js';
@@ -9,6 +10,8 @@ import { TlsConfigError } from './tls.js';
 
 const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup check --from A --to B --proto P [--port N] (see: ecs-secgroup check --help)
+       ecs-secgroup analyze sg-…|eni-… [--json] [--what-if FILE] [--fail-on LEVEL]
+                    (see: ecs-secgroup analyze --help)
 
 Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP and HTTPS
 (both on the same port).
@@ -198,12 +201,19 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** The client commands: they call a running server; exit code 2 on usage or request errors. */
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  check: runCheck,
+  analyze: runAnalyze,
+};
+
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === 'check') {
+  const command = COMMANDS[argv[0] ?? ''];
+  if (command !== undefined) {
     try {
-      process.exitCode = await runCheck(argv.slice(1));
+      process.exitCode = await command(argv.slice(1));
     } catch (e) {
-      process.stderr.write(`ecs-secgroup check: ${describeCheckError(e)}\n`);
+      process.stderr.write(`ecs-secgroup ${argv[0]}: ${describeCheckError(e)}\n`);
       process.exitCode = 2;
     }
     return;

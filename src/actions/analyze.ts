@@ -134,7 +134,8 @@ export const analyzeNetworkInterface: ActionDef = {
       return { eni, groups, rules, change };
     });
     const subject = interfaceSubject(eni, groups, rules, (id) => svc.engine.membersOf(id));
-    const analysis = analyze({ ...subject, withGroups: true, ...options(req, change) });
+    const withGroups = groups.length > 1;
+    const analysis = analyze({ ...subject, withGroups, ...options(req, change) });
     return {
       RegionId: req.regionId,
       NetworkInterfaceId: eni.id,

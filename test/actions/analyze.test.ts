@@ -323,7 +323,7 @@ describe('AnalyzeNetworkInterface', () => {
     const f = findings(body, 'Unreachable').find(
       (x: Body) => x.SecurityGroupRuleIds.SecurityGroupRuleId[0] === webRule,
     );
-    assert.match(f.Message, new RegExp(`${baseRule} \\(${base}\\)`));
+    assert.match(f.Message, new RegExp(`${baseRule} of ${base}`));
     const w = ruleOf(body, baseRule).Witness;
     assert.equal(w.NetworkInterfaceId, e.id);
     assert.equal((await check(e.id, w)).SecurityGroupRuleId, baseRule);

@@ -451,7 +451,7 @@ describe('an interface in several groups', () => {
     assert.equal(r.blockedByOtherGroups, true);
     assert.deepEqual(ids(r.blockedBy), [base.id]);
     const f = only(a, 'Unreachable').find((x) => x.rules[0]!.id === web.id)!;
-    assert.match(f.message, new RegExp(`${base.id} \\(sg-base\\)`));
+    assert.match(f.message, new RegExp(`${base.id} of sg-base`));
     assert.match(f.message, /other groups/);
   });
 

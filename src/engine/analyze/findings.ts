@@ -44,7 +44,7 @@ const rulesOf = (entries: readonly Entry[]): Rule[] =>
   entries.flatMap((e) => (e.rule === null ? [] : [e.rule]));
 
 function name(r: Rule, w: Wording): string {
-  return w.withGroups ? `${r.id} (${r.securityGroupId})` : r.id;
+  return w.withGroups ? `${r.id} of ${r.securityGroupId}` : r.id;
 }
 
 function names(entries: readonly (Entry | null)[], w: Wording): string {
@@ -78,7 +78,7 @@ function unreachable(j: RuleJudgement, w: Wording): Finding {
   const why = j.matchesNothing
     ? 'it matches no packet at all'
     : j.kind === 'Shadowed'
-      ? `every packet it matches is decided first by ${names(j.blockedBy, w)}, which include the other policy: it never has its effect (${drop ? 'what it means to drop is accepted' : 'what it means to accept is dropped'})`
+      ? `every packet it matches is decided first by ${names(j.blockedBy, w)}, and among them what it would ${rule.policy} is ${drop ? 'accepted' : 'dropped'}: it never has its effect`
       : `every packet it matches is decided first by ${names(j.blockedBy, w)}, to the same effect`;
   const others = j.byOtherGroups
     ? ' It is shadowed by the rules of other groups of the interface: its own group does not cover it.'

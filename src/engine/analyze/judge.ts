@@ -43,27 +43,36 @@ export interface Conflict {
 }
 
 /**
- * A small set of candidates (those `ok` allows) that meets every one of `sets`: the greedy
- * choice (the candidate meeting the most sets not met yet, the earliest on ties), then
- * pruned of choices the others make unnecessary. Sorted by index.
+ * A small set of candidates — entries before index `before` that `ok` allows — that meets
+ * every one of `sets`: the greedy choice (the candidate meeting the most sets not met yet,
+ * the earliest on ties), then pruned of choices the others make unnecessary. By index.
  */
-function hittingSet(sets: readonly (readonly Entry[])[], ok: (e: Entry) => boolean): Entry[] {
+function hittingSet(
+  sets: readonly (readonly Entry[])[],
+  before: number,
+  ok: (e: Entry) => boolean,
+): Entry[] {
   // candidates by index: the sets each meets, and how many of those are not met yet
-  const within: number[][] = [];
+  const within: (number[] | undefined)[] = new Array(before);
   const byIndex: Entry[] = [];
+  const candidates: number[] = [];
   sets.forEach((s, i) => {
     for (const e of s) {
+      if (e.index >= before) break;
       if (!ok(e)) continue;
-      if (byIndex[e.index] === undefined) {
+      let list = within[e.index];
+      if (list === undefined) {
+        list = [];
+        within[e.index] = list;
         byIndex[e.index] = e;
-        within[e.index] = [];
+        candidates.push(e.index);
       }
-      within[e.index]!.push(i);
+      list.push(i);
     }
   });
-  const candidates = byIndex.flatMap((e) => (e === undefined ? [] : [e.index]));
-  const open = new Int32Array(byIndex.length);
+  const open = new Int32Array(before);
   for (const c of candidates) open[c] = within[c]!.length;
+  candidates.sort((x, y) => x - y);
   const hits = new Int32Array(sets.length);
   const chosen: number[] = [];
   let left = sets.length;
@@ -76,7 +85,10 @@ function hittingSet(sets: readonly (readonly Entry[])[], ok: (e: Entry) => boole
       hits[i]!++;
       if (hits[i] !== 1) continue;
       left--;
-      for (const e of sets[i]!) if (within[e.index] !== undefined) open[e.index]!--;
+      for (const e of sets[i]!) {
+        if (e.index >= before) break;
+        if (within[e.index] !== undefined) open[e.index]!--;
+      }
     }
   }
   for (let k = chosen.length - 1; k >= 0; k--) {
@@ -98,18 +110,31 @@ function mostDeciding(leaves: readonly (readonly Entry[])[], ok: (e: Entry) => b
 
 /** The cover of an unreachable entry from the earlier entries of each leaf that holds it. */
 function blockers(e: Entry, holding: readonly (readonly Entry[])[]) {
-  const earlier = holding.map((s) => s.slice(0, s.indexOf(e)));
+  const before = e.index;
+  /** Whether an entry before `e` in `s` satisfies `f`. */
+  const earlier = (s: readonly Entry[], f: (c: Entry) => boolean) => {
+    for (const c of s) {
+      if (c.index >= before) return false;
+      if (f(c)) return true;
+    }
+    return false;
+  };
   const own = (c: Entry) => c.rule === null || c.rule.securityGroupId === e.rule!.securityGroupId;
-  const byOtherGroups = !earlier.every((s) => s.some(own));
+  const byOtherGroups = !holding.every((s) => earlier(s, own));
   const same = (c: Entry) => c.policy === e.policy;
-  if (earlier.every((s) => s.some(same))) {
-    const cover = hittingSet(earlier, same);
-    const other = mostDeciding(earlier, (c) => !same(c));
+  if (holding.every((s) => earlier(s, same))) {
+    const cover = hittingSet(holding, before, same);
+    // the first entry of a leaf holding `e` comes before it
+    const other = mostDeciding(holding, (c) => !same(c));
     if (other !== undefined) cover.push(other);
     const blockedBy = cover.sort((x, y) => x.index - y.index);
     return { kind: 'Redundant' as const, blockedBy, byOtherGroups };
   }
-  return { kind: 'Shadowed' as const, blockedBy: hittingSet(earlier, () => true), byOtherGroups };
+  return {
+    kind: 'Shadowed' as const,
+    blockedBy: hittingSet(holding, before, () => true),
+    byOtherGroups,
+  };
 }
 
 /** Judges every rule entry of `rules` over the leaves (entries of one model). */
@@ -131,11 +156,15 @@ export function judge(
     else memo(takeover, first, () => new Set()).add(instead);
   }
   // The leaves that hold an unreachable rule (its earlier entries come before it there).
-  const holding = new Map<Entry, (readonly Entry[])[]>();
+  const holding: (readonly Entry[])[][] = [];
   for (const leaf of leaves) {
     const es = leaf.entries;
     for (let i = 1; i < es.length; i++) {
-      if (!decides.has(es[i]!)) memo(holding, es[i]!, () => []).push(es);
+      const e = es[i]!;
+      if (decides.has(e)) continue;
+      const list = holding[e.index];
+      if (list === undefined) holding[e.index] = [es];
+      else list.push(es);
     }
   }
   return rules.map((entry) => {
@@ -151,7 +180,7 @@ export function judge(
         noEffect: effective.has(entry) ? null : [...(takeover.get(entry) ?? [])],
       };
     }
-    const held = holding.get(entry) ?? [];
+    const held = holding[entry.index] ?? [];
     const b =
       held.length === 0
         ? { kind: 'Redundant' as const, blockedBy: [], byOtherGroups: false }

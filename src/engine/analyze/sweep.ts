@@ -25,7 +25,7 @@ export function rowKey(row: Int32Array): string {
  * through an open-addressing table of their offsets (no object per row).
  */
 export class RowSet {
-  private data = new Int32Array(64);
+  private data = new Int32Array(16);
   private size = 0;
   private table = new Int32Array(16).fill(-1);
   private count = 0;
@@ -38,12 +38,16 @@ export class RowSet {
 
   /** Adds `row`; false when an equal row is there already. */
   add(row: Int32Array): boolean {
-    const W = row.length;
+    return this.addAt(row, 0, row.length);
+  }
+
+  /** Adds the row of `W` words at `from` in `src`; false when an equal row is there already. */
+  addAt(src: Int32Array, from: number, W: number): boolean {
     const mask = this.table.length - 1;
-    let i = RowSet.hash(row, 0, W) & mask;
+    let i = RowSet.hash(src, from, W) & mask;
     for (let at = this.table[i]!; at >= 0; at = this.table[i]!) {
       let w = 0;
-      while (w < W && this.data[at + w] === row[w]) w++;
+      while (w < W && this.data[at + w] === src[from + w]) w++;
       if (w === W) return false;
       i = (i + 1) & mask;
     }
@@ -52,7 +56,7 @@ export class RowSet {
       grown.set(this.data);
       this.data = grown;
     }
-    this.data.set(row, this.size);
+    for (let w = 0; w < W; w++) this.data[this.size + w] = src[from + w]!;
     this.table[i] = this.size;
     this.size += W;
     if (++this.count * 2 > this.table.length) this.rehash(W);
@@ -118,8 +122,11 @@ interface Dim extends Cut {
   readonly split: number;
   /** The entries that restrict this dimension (the others contain every interval). */
   readonly mask: Int32Array;
-  /** Cuts for sets of restricting entries, by `rowKey`. */
-  readonly cache: Map<string, Cut>;
+  /**
+   * Cuts for sets of restricting entries, by `rowKey`; null when every entry restricts the
+   * dimension (each row is cut once: nothing to share).
+   */
+  readonly cache: Map<string, Cut> | null;
 }
 
 function intervals(
@@ -161,7 +168,8 @@ function cutDim(slot: Slot, k: number, W: number): Dim | null {
     }
   });
   if (mask.every((w) => w === 0)) return null;
-  const cache = new Map<string, Cut>();
+  const everyone = slot.items.every((it) => !isWhole(it.spans[k]!, whole));
+  const cache = everyone ? null : new Map<string, Cut>();
   if (!address) return { ...intervals(dim32(v4, W, 65535), false, 65535), split: -1, mask, cache };
   const a = intervals(dim32(v4, W, MAX32), false, MAX32);
   const b = intervals(dim128(v6, W), true, MAX128);
@@ -177,7 +185,9 @@ function restrictedCut(d: Dim, rm: Int32Array): Cut {
   const m = d.lo.length;
   const lo: Value[] = [];
   const hi: Value[] = [];
-  const out = new Int32Array(m * W);
+  if (cutScratch.length < m * W)
+    cutScratch = new Int32Array(Math.max(m * W, cutScratch.length * 2));
+  const out = cutScratch;
   let k = 0; // intervals kept
   for (let i = 0; i < m; i++) {
     let same = i !== 0 && i !== d.split;
@@ -193,11 +203,29 @@ function restrictedCut(d: Dim, rm: Int32Array): Cut {
     for (let w = 0; w < W; w++) out[k * W + w] = d.rows[i * W + w]! & rm[w]!;
     k++;
   }
-  const rows = out.subarray(0, k * W);
-  const seen = new RowSet();
-  const distinct: number[] = [];
-  for (let j = 0; j < k; j++) if (seen.add(rows.subarray(j * W, (j + 1) * W))) distinct.push(j);
-  return { lo, hi, rows, distinct };
+  const rows = out.slice(0, k * W);
+  return { lo, hi, rows, distinct: distinctRows(rows, k, W) };
+}
+
+/** Reused by restrictedCut (grown, never shrunk); its result is a copy. */
+let cutScratch = new Int32Array(1024);
+
+/** The first of each distinct row among `k` rows of width `W` (few: compared pairwise). */
+function distinctRows(rows: Int32Array, k: number, W: number): number[] {
+  const out: number[] = [];
+  if (k > 16) {
+    const seen = new RowSet();
+    for (let j = 0; j < k; j++) if (seen.addAt(rows, j * W, W)) out.push(j);
+    return out;
+  }
+  for (let j = 0; j < k; j++) {
+    const same = out.some((i) => {
+      for (let w = 0; w < W; w++) if (rows[i * W + w] !== rows[j * W + w]) return false;
+      return true;
+    });
+    if (!same) out.push(j);
+  }
+  return out;
 }
 
 export class Sweep {
@@ -245,7 +273,10 @@ export class Sweep {
       fn(WHOLE[dim]!.lo, WHOLE[dim]!.hi, row);
       return;
     }
-    const cut = memo(d.cache, rowKey(rm), () => restrictedCut(d, rm));
+    const cut =
+      d.cache === null
+        ? restrictedCut(d, rm)
+        : memo(d.cache, rowKey(rm), () => restrictedCut(d, rm));
     const emit = (j: number) => {
       for (let w = 0; w < W; w++) out[w] = (row[w]! & ~d.mask[w]!) | cut.rows[j * W + w]!;
       fn(cut.lo[j]!, cut.hi[j]!, out);

@@ -70,10 +70,11 @@ function hittingSet(
       list.push(i);
     }
   });
-  const open = new Int32Array(before);
+  // plain arrays: small typed arrays cost more to make than they save here
+  const open: number[] = [];
   for (const c of candidates) open[c] = within[c]!.length;
   candidates.sort((x, y) => x - y);
-  const hits = new Int32Array(sets.length);
+  const hits: number[] = new Array(sets.length).fill(0);
   const chosen: number[] = [];
   let left = sets.length;
   while (left > 0) {

@@ -23,28 +23,16 @@ export interface Leaf extends Cell {
 const leafKey = (direction: Direction, entries: readonly Entry[]): string =>
   `${direction}:${entries.map((e) => `${e.index},`).join('')}`;
 
-/** The distinct leaves of `slots` (a slot without entries has none worth telling). */
+/**
+ * The leaves of `slots`, distinct in each slot (a slot without entries has none worth
+ * telling). Slots of other protocols may repeat a set of entries; whatever uses the leaves
+ * does not mind.
+ */
 export function collectLeaves(slots: readonly Slot[], pick: Pick): Leaf[] {
-  const seen: Record<Direction, RowSet> = { ingress: new RowSet(), egress: new RowSet() };
   const out: Leaf[] = [];
-  const last = Math.max(0, ...slots.flatMap((s) => s.items.map((it) => it.entry.index)));
-  const global = new Int32Array((last >>> 5) + 1);
   for (const slot of slots) {
     if (slot.items.length === 0) continue;
-    const sweep = new Sweep(slot);
-    const index = Int32Array.from(slot.items, (it) => it.entry.index);
-    sweep.leaves(pick, (row, point) => {
-      global.fill(0);
-      for (let w = 0; w < row.length; w++) {
-        let m = row[w]!;
-        while (m !== 0) {
-          const low = m & -m;
-          const i = index[(w << 5) + 31 - Math.clz32(low)]!;
-          global[i >>> 5]! |= 1 << (i & 31);
-          m ^= low;
-        }
-      }
-      if (!seen[slot.direction].add(global)) return;
+    new Sweep(slot).leaves(pick, (row, point) => {
       out.push({ slot, point: point(), entries: bitsOf(row).map((b) => slot.items[b]!.entry) });
     });
   }

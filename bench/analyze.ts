@@ -2,7 +2,7 @@
  * Rule-analysis benchmark: the time of one whole analysis (every rule judged, every finding,
  * the exposure of the default port list) of a group of 100 rules, and of an interface in 5
  * groups of 100 rules each (target < 50 ms each). Random rules of the engine benchmark's mix
- * (CIDRs, group references, near ends, IPv6, both NicTypes), 60 peer interfaces.
+ * (benchWorld: CIDRs, group references, near ends, IPv6, both NicTypes), 60 peer interfaces.
  *
  * Run alone: `node dist/bench/analyze.js`.
  */
@@ -15,19 +15,15 @@ import {
   interfaceSubject,
 } from '../src/engine/analyze/index.js';
 import { Engine } from '../src/engine/index.js';
-import { Rng, World } from '../test/engine/gen.js';
+import { Rng } from '../test/engine/gen.js';
+import { benchWorld } from './engine.js';
 
 const RUNS = 30;
 const WARMUP = 5;
 
 function setup(seed: number) {
   const rng = new Rng(seed);
-  const world = new World(rng, {
-    v6Share: 0.1,
-    groupRefShare: 0.2,
-    localShare: 0.1,
-    internetShare: 0.15,
-  });
+  const world = benchWorld(rng);
   const engine = new Engine();
   const ids = ['sg-a', 'sg-b', 'sg-c', 'sg-d', 'sg-e', 'sg-other'];
   world.groupIds.push(...ids);

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as $Ecs from '@alicloud/ecs20140526';
-import * as $Vpc from '@alicloud/vpc20160428';
+import { vpcWithVSwitch } from './actions/support.js';
 import { type EcsClient, ecsClient, vpcClient } from './helpers/clients.js';
 import { type CliResult, runCli, startServer, type TestServer, tempDir } from './helpers/server.js';
 
@@ -49,20 +49,7 @@ async function group(): Promise<string> {
 before(async () => {
   srv = await startServer();
   ecs = ecsClient(srv);
-  const vpc = vpcClient(srv);
-  vpcId = (
-    await vpc.createVpc(new $Vpc.CreateVpcRequest({ regionId: R, cidrBlock: '10.0.0.0/16' }))
-  ).body!.vpcId!;
-  vSwitchId = (
-    await vpc.createVSwitch(
-      new $Vpc.CreateVSwitchRequest({
-        regionId: R,
-        vpcId,
-        zoneId: 'cn-hangzhou-b',
-        cidrBlock: '10.0.1.0/24',
-      }),
-    )
-  ).body!.vSwitchId!;
+  ({ vpcId, vSwitchId } = await vpcWithVSwitch(vpcClient(srv)));
   open = await group();
   quiet = await group();
   await ecs.authorizeSecurityGroup(

@@ -17,7 +17,7 @@ import {
 import { apiError } from '../errors.js';
 import type { Tx } from '../store/store.js';
 import { analysisView } from './analysis-view.js';
-import { type ActionDef, type Call, ECS } from './context.js';
+import { type ActionDef, type Call, ECS, type Services } from './context.js';
 import { domainContext } from './idempotency.js';
 import { Params } from './params.js';
 import { parseWhatIf, resolveWhatIf, type Targets, type WhatIfRequest } from './what-if.js';
@@ -81,6 +81,24 @@ function options(req: Request, change: AnalysisInput['whatIf']): Partial<Analysi
   return { directions: req.directions, exposurePorts: req.exposurePorts, whatIf: change };
 }
 
+/**
+ * What `load` reads of the model, and the proposed change resolved against its rules, in one
+ * read transaction.
+ */
+function read<T extends { rules: readonly Rule[]; targets: Targets }>(
+  svc: Services,
+  req: Request,
+  load: (tx: Tx) => Promise<T>,
+): Promise<T & { change: AnalysisInput['whatIf'] }> {
+  return svc.store.read(async (tx) => {
+    const model = await load(tx);
+    const change =
+      req.whatIf &&
+      (await resolveWhatIf(tx, domainContext(svc), req.whatIf, model.rules, model.targets));
+    return { ...model, change };
+  });
+}
+
 export const analyzeSecurityGroup: ActionDef = {
   version: ECS,
   name: 'AnalyzeSecurityGroup',
@@ -88,9 +106,8 @@ export const analyzeSecurityGroup: ActionDef = {
     const p = new Params(call.params);
     const req = request(p);
     const groupId = p.req('SecurityGroupId');
-    const { group, rules, change } = await svc.store.read(async (tx) => {
+    const { group, rules, change } = await read(svc, req, async (tx) => {
       const group = await ownGroup(tx, call.principal.uid, req.regionId, groupId);
-      const rules = await tx.listRules(group.id);
       const targets: Targets = {
         groups: [group],
         subject: group.id,
@@ -98,9 +115,7 @@ export const analyzeSecurityGroup: ActionDef = {
         notOurs: (param, id) =>
           apiError('InvalidParameter.Value', param, `${id} is not ${group.id}, the group analyzed`),
       };
-      const change =
-        req.whatIf && (await resolveWhatIf(tx, domainContext(svc), req.whatIf, rules, targets));
-      return { group, rules, change };
+      return { group, rules: await tx.listRules(group.id), targets };
     });
     const subject = groupSubject(group, rules, (id) => svc.engine.membersOf(id));
     const analysis = analyze({ ...subject, ...options(req, change) });
@@ -115,23 +130,20 @@ export const analyzeNetworkInterface: ActionDef = {
     const p = new Params(call.params);
     const req = request(p);
     const eniId = p.req('NetworkInterfaceId');
-    const { eni, groups, rules, change } = await svc.store.read(async (tx) => {
+    const { eni, groups, rules, change } = await read(svc, req, async (tx) => {
       const eni = await ownInterface(tx, call.principal.uid, req.regionId, eniId);
       const groups: SecurityGroup[] = [];
       for (const id of new Set(eni.securityGroupIds)) {
         const g = await tx.getGroup(id);
         if (g !== undefined) groups.push(g);
       }
-      const rules = await rulesOf(tx, groups);
       const targets: Targets = {
         groups,
         subject: eni.id,
         fallback: groups.length === 1 ? groups[0] : undefined,
         notOurs: () => apiError('InstanceNotInSecurityGroup'),
       };
-      const change =
-        req.whatIf && (await resolveWhatIf(tx, domainContext(svc), req.whatIf, rules, targets));
-      return { eni, groups, rules, change };
+      return { eni, groups, rules: await rulesOf(tx, groups), targets };
     });
     const subject = interfaceSubject(eni, groups, rules, (id) => svc.engine.membersOf(id));
     const withGroups = groups.length > 1;

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as $Ecs from '@alicloud/ecs20140526';
-import * as $Vpc from '@alicloud/vpc20160428';
 import {
   type EcsClient,
   ecsClient,
@@ -17,7 +16,16 @@ import {
   vpcClient,
 } from '../helpers/clients.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { accountsFile, ecsV1, okV1, REGION as R, type TestAccount } from './support.js';
+import {
+  accountsFile,
+  ecsV1,
+  okV1,
+  REGION as R,
+  sdkEni,
+  sdkGroup,
+  type TestAccount,
+  vpcWithVSwitch,
+} from './support.js';
 
 const ME: TestAccount = {
   uid: '1000000000000001',
@@ -38,19 +46,8 @@ let vpcId = '';
 let otherVpcId = '';
 let vswId = '';
 
-async function group(extra: Partial<$Ecs.CreateSecurityGroupRequest> = {}): Promise<string> {
-  const r = await ecs.createSecurityGroup(
-    new $Ecs.CreateSecurityGroupRequest({ regionId: R, vpcId, ...extra }),
-  );
-  return r.body!.securityGroupId!;
-}
-
-async function eni(securityGroupIds: string[]): Promise<{ id: string; ip: string }> {
-  const r = await ecs.createNetworkInterface(
-    new $Ecs.CreateNetworkInterfaceRequest({ regionId: R, vSwitchId: vswId, securityGroupIds }),
-  );
-  return { id: r.body!.networkInterfaceId!, ip: r.body!.privateIpAddress! };
-}
+const group = (extra: Partial<$Ecs.CreateSecurityGroupRequest> = {}) => sdkGroup(ecs, vpcId, extra);
+const eni = (securityGroupIds: string[]) => sdkEni(ecs, vswId, securityGroupIds);
 
 async function rules(groupId: string) {
   const r = await ecs.describeSecurityGroupAttribute(
@@ -104,22 +101,8 @@ before(async () => {
     args: ['--max-rules-per-group', '3'],
   });
   ecs = ecsClient(srv);
-  const vpc = vpcClient(srv);
-  const mk = async () =>
-    (await vpc.createVpc(new $Vpc.CreateVpcRequest({ regionId: R, cidrBlock: '10.0.0.0/16' })))
-      .body!.vpcId!;
-  vpcId = await mk();
-  otherVpcId = await mk();
-  vswId = (
-    await vpc.createVSwitch(
-      new $Vpc.CreateVSwitchRequest({
-        regionId: R,
-        vpcId,
-        zoneId: 'cn-hangzhou-b',
-        cidrBlock: '10.0.1.0/24',
-      }),
-    )
-  ).body!.vSwitchId!;
+  ({ vpcId, vSwitchId: vswId } = await vpcWithVSwitch(vpcClient(srv)));
+  otherVpcId = (await vpcWithVSwitch(vpcClient(srv))).vpcId;
 });
 
 after(() => srv?.stop());

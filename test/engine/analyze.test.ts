@@ -19,74 +19,18 @@ import {
   witnessPacket,
 } from '../../src/engine/analyze/index.js';
 import { type Decision, Engine, formatAddr, parseAddress } from '../../src/engine/index.js';
+import { eni, group as fixtureGroup, rule as fixtureRule } from './fixtures.js';
 import { Reference } from './reference.js';
 
-let seq = 0;
+let n = 0;
 
-function rule(over: Partial<Rule> = {}): Rule {
-  seq++;
-  return {
-    id: `sgr-${seq}`,
-    securityGroupId: 'sg-web',
-    direction: 'ingress',
-    protocol: 'tcp',
-    portRange: { from: 22, to: 22 },
-    sourcePortRange: null,
-    nicType: 'intranet',
-    policy: 'accept',
-    priority: 1,
-    peerCidr: '0.0.0.0/0',
-    peerIpv6Cidr: null,
-    peerGroup: null,
-    localCidr: null,
-    localIpv6Cidr: null,
-    peerCidrText: null,
-    localCidrText: null,
-    description: '',
-    createTime: '2026-01-01T00:00:00Z',
-    seq,
-    ...over,
-  };
-}
+/** A rule of sg-web (tcp 22 ingress accept from anywhere unless `over` says otherwise). */
+const rule = (over: Partial<Rule> = {}): Rule =>
+  fixtureRule(`sgr-${++n}`, { securityGroupId: 'sg-web', ...over });
 
-function group(id: string, over: Partial<SecurityGroup> = {}): SecurityGroup {
-  return {
-    id,
-    ownerUid: '1',
-    regionId: 'cn-hangzhou',
-    name: id,
-    description: '',
-    vpcId: 'vpc-1',
-    type: 'normal',
-    innerAccessPolicy: 'Accept',
-    resourceGroupId: '',
-    tags: [],
-    creationTime: '2026-01-01T00:00:00Z',
-    ...over,
-  };
-}
-
-function eni(id: string, ip: string, groups: string[]): NetworkInterface {
-  return {
-    id,
-    ownerUid: '1',
-    regionId: 'cn-hangzhou',
-    vpcId: 'vpc-1',
-    vSwitchId: 'vsw-1',
-    zoneId: 'cn-hangzhou-b',
-    primaryIpAddress: ip,
-    secondaryIpAddresses: [],
-    name: id,
-    description: '',
-    securityGroupIds: groups,
-    resourceGroupId: '',
-    tags: [],
-    queueNumber: 1,
-    sourceDestCheck: true,
-    deleteOnRelease: true,
-    creationTime: '2026-01-01T00:00:00Z',
-  };
-}
+/** A normal group with inner access Accept unless `over` says otherwise. */
+const group = (id: string, over: Partial<SecurityGroup> = {}): SecurityGroup =>
+  fixtureGroup(id, { innerAccessPolicy: 'Accept', ...over });
 
 /** A little world: groups, interfaces, rules, in an engine and the reference. */
 class Model {

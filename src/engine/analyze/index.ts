@@ -16,6 +16,7 @@ import { conflicts, type Defaults, judge } from './judge.js';
 import { afterLeaves, collectLeaves } from './leaves.js';
 import { buildEntries, buildSlots, type Entry, type Members } from './model.js';
 import { memo } from './spans.js';
+import type { Subject } from './subject.js';
 import { picker, type Witness, witnessOf } from './witness.js';
 
 export { DEFAULT_EXPOSURE_PORTS } from './exposure.js';
@@ -30,16 +31,8 @@ export { isPublic, PUBLIC4, PUBLIC6 } from './public.js';
 export { groupSubject, interfaceSubject, type Subject } from './subject.js';
 export { type Witness, witnessPacket } from './witness.js';
 
-export interface AnalysisInput {
-  /** Every rule that applies, of both directions, in any order. */
-  readonly rules: readonly Rule[];
-  readonly members: Members;
-  /** Peer addresses inner access accepts over the intranet, before any rule. */
-  readonly innerPeers: readonly Addr[];
-  /** What egress does when no rule matches (drop for an enterprise group). */
-  readonly egressDefault: Policy;
-  /** Addresses to prefer as witnesses' local address (the interface's own). */
-  readonly localHints?: readonly Addr[];
+/** What is analyzed (see `groupSubject`, `interfaceSubject`), and how. */
+export interface AnalysisInput extends Subject {
   /** Only these directions (default both). */
   readonly directions?: readonly Direction[];
   /** Ports whose exposure to public addresses is reported (default DEFAULT_EXPOSURE_PORTS). */
@@ -96,7 +89,7 @@ function model(input: AnalysisInput) {
     members,
     input.innerPeers,
   );
-  const pick = picker(input.localHints ?? []);
+  const pick = picker(input.localHints);
   const leaves = collectLeaves(buildSlots(entries, directions), pick);
   const defaults: Defaults = { ingress: 'drop', egress: input.egressDefault };
   const after = input.whatIf === undefined ? leaves : afterLeaves(leaves);

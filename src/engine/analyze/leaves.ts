@@ -6,7 +6,7 @@
 import type { Direction } from '../../domain/types.js';
 import type { Entry, Slot } from './model.js';
 import type { Value } from './spans.js';
-import { bitsOf, type Pick, RowSet, Sweep } from './sweep.js';
+import { bitsOf, type Pick, Sweep } from './sweep.js';
 
 /** A point of the packet space: a slot and a value per dimension. */
 export interface Cell {

@@ -14,10 +14,14 @@ import type { GroupMember } from '../engine.js';
 import type { Members } from './model.js';
 
 export interface Subject {
+  /** Every rule that applies, of both directions, in any order. */
   readonly rules: readonly Rule[];
   readonly members: Members;
+  /** Peer addresses inner access accepts over the intranet, before any rule. */
   readonly innerPeers: readonly Addr[];
+  /** What egress does when no rule matches (drop for an enterprise group). */
   readonly egressDefault: Policy;
+  /** Addresses to prefer as witnesses' local address (the interface's own). */
   readonly localHints: readonly Addr[];
 }
 

@@ -22,15 +22,15 @@ export interface Setup {
   readonly rules: Rule[];
 }
 
+/** A world of the benchmarks' rule mix: some IPv6, group references, near ends, internet. */
+export function benchWorld(rng: Rng): World {
+  return new World(rng, { v6Share: 0.1, groupRefShare: 0.2, localShare: 0.1, internetShare: 0.15 });
+}
+
 /** A VPC-ish world: 3 groups on the target interface sharing `total` rules, 60 peers. */
 export function benchSetup(total: number, seed: number, opts: EngineOptions = {}): Setup {
   const rng = new Rng(seed);
-  const world = new World(rng, {
-    v6Share: 0.1,
-    groupRefShare: 0.2,
-    localShare: 0.1,
-    internetShare: 0.15,
-  });
+  const world = benchWorld(rng);
   const engine = new Engine(opts);
   const ref = new Reference();
   const targets: Target[] = [engine, ref];

@@ -3,12 +3,15 @@
  *   node dist/bench/run.js [--only <section>] [--duration <ms>] [--warmup <ms>]
  * Sections: http (DescribeRegions, service vs bare node:http), store (Authorize and
  * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
- * sqlite), engine (decisions per second of the compiled engine vs the reference), and
- * nonces (claims per second and memory per remembered signature nonce), and tls
- * (DescribeSecurityGroupAttribute over HTTPS vs plain HTTP on the same port).
+ * sqlite), engine (decisions per second of the compiled engine vs the reference), nonces
+ * (claims per second and memory per remembered signature nonce), tls
+ * (DescribeSecurityGroupAttribute over HTTPS vs plain HTTP on the same port), and analyze
+ * (the time of a rule analysis of a 100-rule group and of an interface in 5 groups of 100
+ * rules).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
+import { benchAnalyze } from './analyze.js';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchNonces } from './nonces.js';
@@ -43,6 +46,7 @@ const sections: Section[] = [
   { name: 'engine', run: () => benchEngine() },
   { name: 'nonces', run: () => benchNonces() },
   { name: 'tls', run: () => benchTls({ durationMs, warmupMs }) },
+  { name: 'analyze', run: () => benchAnalyze() },
 ];
 
 const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;

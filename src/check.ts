@@ -3,10 +3,11 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import {
   ClientError,
-  CONNECTION_FLAGS,
+  CONNECTION_OPTIONS,
   CONNECTION_USAGE,
   callRpc,
-  connectionOf,
+  connection,
+  REGION_USAGE,
   RpcError,
 } from './client.js';
 
@@ -23,8 +24,7 @@ Options:
   --source-port N           source port (default 49152)
   --local-ip IP             the interface-side address (default its primary address)
   --nic-type T              intranet | internet (default intranet)
-  --region ID               region of the interfaces (default cn-hangzhou)
-${CONNECTION_USAGE}  --json                    print the server's answer as JSON
+${REGION_USAGE}${CONNECTION_USAGE}  --json                    print the server's answer as JSON
 Exit code: 0 accepted, 1 dropped, 2 usage or request error.
 `;
 
@@ -53,8 +53,7 @@ export async function runCheck(argv: string[]): Promise<number> {
       'source-port': { type: 'string' },
       'local-ip': { type: 'string' },
       'nic-type': { type: 'string' },
-      ...CONNECTION_FLAGS,
-      region: { type: 'string' },
+      ...CONNECTION_OPTIONS,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -83,10 +82,8 @@ export async function runCheck(argv: string[]): Promise<number> {
       throw new ClientError(`${flag} ${v}: expected a port number (0-65535)`);
     }
   }
-  const params: Record<string, string> = {
-    RegionId: values.region ?? 'cn-hangzhou',
-    IpProtocol: proto,
-  };
+  const { client, regionId } = connection(values);
+  const params: Record<string, string> = { RegionId: regionId, IpProtocol: proto };
   let direction: string;
   if (isEni(from) && isEni(to)) {
     direction = 'interface to interface';
@@ -109,11 +106,10 @@ export async function runCheck(argv: string[]): Promise<number> {
     if (values['nic-type']) params.NicType = values['nic-type'];
   }
   for (const k of Object.keys(params)) if (params[k] === '') delete params[k];
-  const answer = (await callRpc(
-    connectionOf(values),
-    'CheckSecurityGroupTraffic',
-    params,
-  )) as View & { Egress?: View; Ingress?: View };
+  const answer = (await callRpc(client, 'CheckSecurityGroupTraffic', params)) as View & {
+    Egress?: View;
+    Ingress?: View;
+  };
   const accepted = answer.Verdict === 'Accept';
   if (values.json) {
     process.stdout.write(`${JSON.stringify(answer)}\n`);

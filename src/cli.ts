@@ -2,6 +2,7 @@
 /** The command line: `ecs-secgroup [serve] [options]`. */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runAnalyze } from './analyze.js';
 import { type AppConfig, DEFAULTS, startApp } from './app.js';
 import { describeCheckError, runCheck } from './check.js';
 import { ClientError, RpcError } from './client.js';
@@ -16,6 +17,8 @@ const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup export [--out FILE]        an account's state as JSON (export --help)
        ecs-secgroup import FILE                that state created back (import --help)
        ecs-secgroup reset --data-dir DIR       empty a data directory (reset --help)
+       ecs-secgroup analyze sg-…|eni-… [--json] [--what-if FILE] [--fail-on LEVEL]
+                    (see: ecs-secgroup analyze --help)
 
 Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP and HTTPS
 (both on the same port).
@@ -308,16 +311,24 @@ async function stateCommand(name: string, argv: string[]): Promise<void> {
   }
 }
 
+/** The client commands: they call a running server; exit code 2 on usage or request errors. */
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  check: runCheck,
+  analyze: runAnalyze,
+};
+
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] !== undefined && argv[0] in STATE_COMMANDS) {
+  if (argv[0] !== undefined && Object.hasOwn(STATE_COMMANDS, argv[0])) {
     await stateCommand(argv[0], argv.slice(1));
     return;
   }
-  if (argv[0] === 'check') {
+  const command =
+    argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+  if (command !== undefined) {
     try {
-      process.exitCode = await runCheck(argv.slice(1));
+      process.exitCode = await command(argv.slice(1));
     } catch (e) {
-      process.stderr.write(`ecs-secgroup check: ${describeCheckError(e)}\n`);
+      process.stderr.write(`ecs-secgroup ${argv[0]}: ${describeCheckError(e)}\n`);
       process.exitCode = 2;
     }
     return;

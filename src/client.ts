@@ -182,3 +182,17 @@ export async function callRpc(
   }
   return body;
 }
+
+/** The connection flags and `--region` (check, analyze). */
+export const CONNECTION_OPTIONS = { ...CONNECTION_FLAGS, region: { type: 'string' } } as const;
+
+export const REGION_USAGE = `  --region ID               region of the resources (default cn-hangzhou)
+`;
+
+/** Where and as whom a client command calls, and in which region. */
+export function connection(values: Parameters<typeof connectionOf>[0] & { region?: string }): {
+  client: ClientOptions;
+  regionId: string;
+} {
+  return { client: connectionOf(values), regionId: values.region ?? 'cn-hangzhou' };
+}

@@ -598,6 +598,12 @@ export const CATALOGUE = {
     400,
     'The network interface is already in the specified security group.',
   ),
+  // --- rule analysis (AnalyzeSecurityGroup, AnalyzeNetworkInterface)
+  'InvalidParam.SecurityGroupRuleId#whatif': entry(
+    'InvalidParam.SecurityGroupRuleId',
+    400,
+    'The rule %s that %s names is not a rule of %s.',
+  ),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorKey = keyof typeof CATALOGUE;

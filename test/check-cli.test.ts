@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as $Ecs from '@alicloud/ecs20140526';
-import * as $Vpc from '@alicloud/vpc20160428';
+import { vpcWithVSwitch } from './actions/support.js';
 import { type EcsClient, ecsClient, vpcClient } from './helpers/clients.js';
 import { type CliResult, runCli, startServer, type TestServer } from './helpers/server.js';
 
@@ -49,20 +49,7 @@ function oneLine(r: CliResult): string {
 before(async () => {
   srv = await startServer();
   ecs = ecsClient(srv);
-  const vpc = vpcClient(srv);
-  const vpcId = (
-    await vpc.createVpc(new $Vpc.CreateVpcRequest({ regionId: R, cidrBlock: '10.0.0.0/16' }))
-  ).body!.vpcId!;
-  const vSwitchId = (
-    await vpc.createVSwitch(
-      new $Vpc.CreateVSwitchRequest({
-        regionId: R,
-        vpcId,
-        zoneId: 'cn-hangzhou-b',
-        cidrBlock: '10.0.1.0/24',
-      }),
-    )
-  ).body!.vSwitchId!;
+  const { vpcId, vSwitchId } = await vpcWithVSwitch(vpcClient(srv));
   const group = async () =>
     (await ecs.createSecurityGroup(new $Ecs.CreateSecurityGroupRequest({ regionId: R, vpcId })))
       .body!.securityGroupId!;

@@ -22,7 +22,8 @@ const REASONS = {
   established: 'Established',
 } as const;
 
-function view(d: Decision) {
+/** The decision fields of an answer: verdict, reason, and the deciding rule when there is one. */
+export function decisionView(d: Decision) {
   return {
     Verdict: d.verdict === 'accept' ? 'Accept' : 'Drop',
     Reason: REASONS[d.reason],
@@ -98,10 +99,10 @@ export const checkSecurityGroupTraffic: ActionDef = {
       const both = d.verdict === 'accept';
       const decisive = !both && d.egress.verdict === 'drop' ? d.egress : d.ingress;
       return {
-        ...view(decisive),
+        ...decisionView(decisive),
         Verdict: both ? 'Accept' : 'Drop',
-        Egress: view(d.egress),
-        Ingress: view(d.ingress),
+        Egress: decisionView(d.egress),
+        Ingress: decisionView(d.ingress),
       };
     }
 
@@ -132,6 +133,6 @@ export const checkSecurityGroupTraffic: ActionDef = {
         }),
       ),
     );
-    return view(d);
+    return decisionView(d);
   },
 };

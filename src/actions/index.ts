@@ -1,6 +1,7 @@
 /** The action table: every API action served, by version. */
 import type { Account } from '../domain/types.js';
 import type { ActionHandler, ActionTable } from '../protocol/handler.js';
+import { analyzeNetworkInterface, analyzeSecurityGroup } from './analyze.js';
 import { authorizeSecurityGroup, authorizeSecurityGroupEgress } from './authorize.js';
 import { checkSecurityGroupTraffic } from './check-traffic.js';
 import type { ActionDef, Services } from './context.js';
@@ -86,6 +87,8 @@ export const ACTIONS: readonly ActionDef[] = [
   checkSecurityGroupTraffic,
   exportStateAction,
   importStateAction,
+  analyzeSecurityGroup,
+  analyzeNetworkInterface,
   // VPC 2016-04-28
   createVpc,
   describeVpcs,

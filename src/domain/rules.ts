@@ -163,14 +163,17 @@ function defaultNicType(group: SecurityGroup, input: PermissionInput): NicType {
  * Checks a permission against the model and builds the rule it defines:
  * NicType defaults, IPv6 only on VPC groups, group references (existence in
  * the owner's account, same region, same network type and VPC, not itself).
+ * `lock` (default true): lock the referenced group (a write); false in a read-only
+ * transaction. `fixed`: the rule's id and creation time (an import), else new ones.
  */
 export async function resolvePermission(
   tx: Tx,
   ctx: DomainContext,
   group: SecurityGroup,
   input: PermissionInput,
-  fixed?: Fixed,
+  opts: { lock?: boolean; fixed?: Fixed } = {},
 ): Promise<NewRule> {
+  const { lock = true, fixed } = opts;
   const errors = REF_ERRORS[input.direction];
   let peerGroup: NewRule['peerGroup'] = null;
   if (input.far.kind === 'group') {
@@ -181,7 +184,7 @@ export async function resolvePermission(
     if (far.groupId === group.id) throw apiError(errors.self!);
     const ownerUid = ownerUidOf(far, group.ownerUid, ctx.accounts);
     // Locked: a concurrent DeleteSecurityGroup of the peer must see this reference.
-    const ref = await tx.lockGroup(far.groupId);
+    const ref = lock ? await tx.lockGroup(far.groupId) : await tx.getGroup(far.groupId);
     if (!ref || ref.ownerUid !== ownerUid || ref.regionId !== group.regionId) {
       throw apiError(errors.notFound!);
     }
@@ -218,6 +221,59 @@ function lookupIdentity(
   return identityOf(definition(group, input, defaultNicType(group, input), peerGroup));
 }
 
+/** A rule a permission defines, checked against the model, with its identity. */
+export interface PlannedRule {
+  readonly rule: NewRule;
+  readonly identity: string;
+  /** The permission's place among the inputs. */
+  readonly input: number;
+}
+
+/**
+ * The rules `inputs` would add to `group`, checked as Authorize checks them (each against the
+ * model, duplicates, the rule limit), writing nothing. `removing`: rules of the group that go
+ * at the same time (a rule like one of them is no duplicate, and they free their places).
+ * `lock`: lock referenced groups, as a write does.
+ */
+export async function plannedRules(
+  tx: Tx,
+  ctx: DomainContext,
+  group: SecurityGroup,
+  inputs: readonly PermissionInput[],
+  opts: {
+    removing?: ReadonlySet<string>;
+    lock?: boolean;
+    fixed?: readonly (Fixed | undefined)[];
+  } = {},
+): Promise<PlannedRule[]> {
+  const removing = opts.removing ?? new Set<string>();
+  const candidates: PlannedRule[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const rule = await resolvePermission(tx, ctx, group, input, {
+      lock: opts.lock,
+      fixed: opts.fixed?.[i],
+    });
+    candidates.push({ rule, identity: identityOf(rule), input: i });
+  }
+  const fresh: PlannedRule[] = [];
+  const seen = new Set<string>();
+  for (const c of candidates) {
+    const existing = seen.has(c.identity)
+      ? null
+      : await tx.findRuleByIdentity(group.id, c.identity);
+    const dup = seen.has(c.identity) || (existing != null && !removing.has(existing.id));
+    if (dup) {
+      if (ctx.duplicateRules === 'ignore') continue;
+      throw apiError('InvalidPermission.Duplicate');
+    }
+    seen.add(c.identity);
+    fresh.push(c);
+  }
+  const count = (await tx.countRules(group.id)) - removing.size;
+  if (count + fresh.length > ctx.maxRulesPerGroup) throw apiError('AuthorizationLimitExceed');
+  return fresh;
+}
+
 /**
  * Adds every permission, or none: duplicates and the per-group limit are checked first.
  * `fixed[i]`, when given, is the id and creation time of the rule of `inputs[i]`.
@@ -229,26 +285,8 @@ export async function authorize(
   inputs: readonly PermissionInput[],
   fixed: readonly Fixed[] = [],
 ): Promise<Rule[]> {
-  const candidates: { rule: NewRule; identity: string }[] = [];
-  for (const [i, input] of inputs.entries()) {
-    const rule = await resolvePermission(tx, ctx, group, input, fixed[i]);
-    candidates.push({ rule, identity: identityOf(rule) });
-  }
-  const fresh: typeof candidates = [];
-  const seen = new Set<string>();
-  for (const c of candidates) {
-    const dup = seen.has(c.identity) || (await tx.findRuleByIdentity(group.id, c.identity));
-    if (dup) {
-      if (ctx.duplicateRules === 'ignore') continue;
-      throw apiError('InvalidPermission.Duplicate');
-    }
-    seen.add(c.identity);
-    fresh.push(c);
-  }
-  const count = await tx.countRules(group.id);
-  if (count + fresh.length > ctx.maxRulesPerGroup) throw apiError('AuthorizationLimitExceed');
   const added: Rule[] = [];
-  for (const c of fresh) {
+  for (const c of await plannedRules(tx, ctx, group, inputs, { fixed })) {
     try {
       added.push(await tx.insertRule(c.rule, c.identity));
     } catch (e) {

@@ -95,6 +95,12 @@ interface PeerInfo {
   readonly gidCount: Map<number, number>;
 }
 
+/** An interface in a group, as `Engine.membersOf` tells it. */
+export interface GroupMember {
+  readonly interfaceId: string;
+  readonly addresses: readonly Addr[];
+}
+
 export interface BetweenDecision {
   readonly verdict: 'accept' | 'drop';
   readonly egress: Decision;
@@ -271,7 +277,6 @@ export class Engine {
       dirIdx: r.direction === 'ingress' ? 0 : 1,
       nicIdx: r.nicType === 'intranet' ? 0 : 1,
       protoIdx: PROTO_INDEX[r.protocol as Protocol],
-      policyRank: r.policy === 'drop' ? 0 : 1,
       peer4: cidr4(r.peerCidr),
       peer6: cidr6(r.peerIpv6Cidr),
       peerGid: r.peerGroup === null ? -1 : this.gid(r.peerGroup.groupId),
@@ -360,6 +365,19 @@ export class Engine {
 
   hasInterface(id: string): boolean {
     return this.enis.has(id);
+  }
+
+  /**
+   * The interfaces now in a group, of whichever account, with their private addresses
+   * (the primary first): read-only, for the rule analyzer.
+   */
+  membersOf(groupId: string): GroupMember[] {
+    const gid = this.gidByName.get(groupId);
+    if (gid === undefined) return [];
+    return [...(this.membersByGid.get(gid) ?? [])].map((e) => ({
+      interfaceId: e.eni.id,
+      addresses: e.addrs,
+    }));
   }
 
   private detachInterface(e: EniState): void {

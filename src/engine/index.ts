@@ -3,4 +3,4 @@ export * from './address.js';
 export * from './engine.js';
 export * from './packet.js';
 export * from './sync.js';
-export { compareRules } from './table.js';
+export { compareRules, decisionOrder } from './table.js';

@@ -17,7 +17,8 @@
  */
 import type { Rule } from '../domain/types.js';
 import type { Addr, Range4, Range6 } from './address.js';
-import { addrToBigInt, bigIntToWords } from './address.js';
+import { addrToBigInt } from './address.js';
+import { dim32, dim128, type Item, MAX32, MAX128 } from './intervals.js';
 import type { Decision } from './packet.js';
 
 /** Protocol index of a table slot (tcp and udp first: they have ports); `all` is not a slot. */
@@ -31,7 +32,6 @@ export interface CompiledRule {
   readonly dirIdx: number;
   readonly nicIdx: number;
   readonly protoIdx: number;
-  readonly policyRank: number;
   readonly peer4: Range4 | null;
   readonly peer6: Range6 | null;
   /** Interned id of `rule.peerGroup.groupId`, or -1. */
@@ -134,19 +134,18 @@ export type MembersOf = (gid: number) => readonly Addr[] | null;
 
 const NO_MEMBERS: MembersOf = () => [];
 
-export function compareRules(x: CompiledRule, y: CompiledRule): number {
+/** Decision order: priority, then drop before accept, then creation (seq), then id. */
+export function decisionOrder(x: Rule, y: Rule): number {
   return (
-    x.rule.priority - y.rule.priority ||
-    x.policyRank - y.policyRank ||
-    x.rule.seq - y.rule.seq ||
-    (x.rule.id < y.rule.id ? -1 : x.rule.id > y.rule.id ? 1 : 0)
+    x.priority - y.priority ||
+    (x.policy === y.policy ? 0 : x.policy === 'drop' ? -1 : 1) ||
+    x.seq - y.seq ||
+    (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)
   );
 }
 
-interface Item<K> {
-  readonly bit: number;
-  readonly lo: K;
-  readonly hi: K;
+export function compareRules(x: CompiledRule, y: CompiledRule): number {
+  return decisionOrder(x.rule, y.rule);
 }
 
 const EMPTY_U32 = new Uint32Array(0);
@@ -154,81 +153,6 @@ const EMPTY_U32 = new Uint32Array(0);
 const NO_TRIE = { at: 0, shift: 0 } as const;
 /** Reused by buildTrie (grown, never shrunk); its result is a copy. */
 let scratch = new Int32Array(256 * 64);
-
-/**
- * Cuts the domain [0, max] into elementary intervals and returns each interval's start
- * (as `width` uint32 words) and its bitset row (W words), rows in interval order.
- */
-function buildDim<K extends number | bigint>(
-  items: readonly Item<K>[],
-  W: number,
-  zero: K,
-  max: K,
-  succ: (k: K) => K,
-  toWords: (k: K) => readonly number[],
-  width: number,
-): { starts: Uint32Array; rows: Int32Array } {
-  const bounds = new Set<K>([zero]);
-  for (const it of items) {
-    bounds.add(it.lo);
-    if (it.hi < max) bounds.add(succ(it.hi));
-  }
-  const sorted = [...bounds].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  const index = new Map<K, number>();
-  for (let i = 0; i < sorted.length; i++) index.set(sorted[i]!, i);
-  const m = sorted.length;
-  const adds: number[][] = Array.from({ length: m + 1 }, () => []);
-  const removes: number[][] = Array.from({ length: m + 1 }, () => []);
-  for (const it of items) {
-    adds[index.get(it.lo)!]!.push(it.bit);
-    const end = it.hi < max ? index.get(succ(it.hi))! : m;
-    removes[end]!.push(it.bit);
-  }
-  const starts = new Uint32Array(m * width);
-  const rows = new Int32Array(m * W);
-  const cur = new Int32Array(W);
-  for (let i = 0; i < m; i++) {
-    for (const b of removes[i]!) cur[b >>> 5]! &= ~(1 << (b & 31));
-    for (const b of adds[i]!) cur[b >>> 5]! |= 1 << (b & 31);
-    rows.set(cur, i * W);
-    const w = toWords(sorted[i]!);
-    for (let j = 0; j < width; j++) starts[i * width + j] = w[j]!;
-  }
-  return { starts, rows };
-}
-
-const MAX32 = 0xffffffff;
-const MAX128 = (1n << 128n) - 1n;
-
-/**
- * `buildDim` for 32-bit (or narrower) domains, on typed arrays: sorted unique boundaries,
- * then each item's bit set in the rows of the intervals it spans.
- */
-function dim32(items: Item<number>[], W: number, max: number) {
-  const pts = new Float64Array(2 * items.length + 1);
-  let k = 1; // pts[0] = 0
-  for (const it of items) {
-    pts[k++] = it.lo;
-    if (it.hi < max) pts[k++] = it.hi + 1;
-  }
-  const sorted = pts.subarray(0, k).sort();
-  let m = 0;
-  for (let i = 0; i < k; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[m++] = sorted[i]!;
-  const starts = Uint32Array.from(sorted.subarray(0, m));
-  const rows = new Int32Array(m * W);
-  for (const it of items) {
-    const from = search32(starts, it.lo);
-    const to = it.hi < max ? search32(starts, it.hi + 1) : m;
-    const word = it.bit >>> 5;
-    const mask = 1 << (it.bit & 31);
-    for (let i = from; i < to; i++) rows[i * W + word]! |= mask;
-  }
-  return { starts, rows };
-}
-
-function dim128(items: Item<bigint>[], W: number) {
-  return buildDim<bigint>(items, W, 0n, MAX128, (k) => k + 1n, bigIntToWords, 4);
-}
 
 /**
  * Builds a table from rules already filtered to one slot. `ports`: a tcp/udp slot.
@@ -461,18 +385,6 @@ export function addressRow(
   return x.family === 4
     ? trieLookup32(t, at, shift, x.a)
     : rows6 + search128(starts6, x.a, x.b, x.c, x.d) * W;
-}
-
-/** Index of the last interval whose start is <= x (starts[0] is 0). */
-export function search32(starts: Uint32Array, x: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (starts[mid]! <= x) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 /** As `search32` over 4-word (128-bit) starts. */

@@ -3,14 +3,18 @@
  * and the response shapes the tests assert.
  */
 import assert from 'node:assert/strict';
+import * as $Ecs from '@alicloud/ecs20140526';
+import * as $Vpc from '@alicloud/vpc20160428';
 import {
   type Credentials,
   ECS_VERSION,
+  type EcsClient,
   type Endpoint,
   type RawResponse,
   signedV1,
   type V1Options,
   VPC_VERSION,
+  type VpcClient,
 } from '../helpers/clients.js';
 
 export const REGION = 'cn-hangzhou';
@@ -80,6 +84,56 @@ export async function createVpcV1(srv: Endpoint, opts: V1Options = {}): Promise<
   assert.equal(r.status, 200, r.text);
   assert.match(r.body.VpcId, /^vpc-[0-9a-z]+$/);
   return r.body.VpcId;
+}
+
+/** A VPC (10.0.0.0/16) with a vSwitch (10.0.1.0/24, cn-hangzhou-b), by the official SDK. */
+export async function vpcWithVSwitch(
+  vpc: VpcClient,
+): Promise<{ vpcId: string; vSwitchId: string }> {
+  const vpcId = (
+    await vpc.createVpc(new $Vpc.CreateVpcRequest({ regionId: REGION, cidrBlock: '10.0.0.0/16' }))
+  ).body!.vpcId!;
+  const vSwitchId = (
+    await vpc.createVSwitch(
+      new $Vpc.CreateVSwitchRequest({
+        regionId: REGION,
+        vpcId,
+        zoneId: 'cn-hangzhou-b',
+        cidrBlock: '10.0.1.0/24',
+      }),
+    )
+  ).body!.vSwitchId!;
+  return { vpcId, vSwitchId };
+}
+
+/** CreateSecurityGroup by the official SDK (in `vpcId`, unless `extra` says otherwise). */
+export async function sdkGroup(
+  ecs: EcsClient,
+  vpcId: string | undefined,
+  extra: Partial<$Ecs.CreateSecurityGroupRequest> = {},
+): Promise<string> {
+  const r = await ecs.createSecurityGroup(
+    new $Ecs.CreateSecurityGroupRequest({ regionId: REGION, vpcId, ...extra }),
+  );
+  return r.body!.securityGroupId!;
+}
+
+/** CreateNetworkInterface by the official SDK; its id and primary address. */
+export async function sdkEni(
+  ecs: EcsClient,
+  vSwitchId: string,
+  securityGroupIds: string[],
+  primaryIpAddress?: string,
+): Promise<{ id: string; ip: string }> {
+  const r = await ecs.createNetworkInterface(
+    new $Ecs.CreateNetworkInterfaceRequest({
+      regionId: REGION,
+      vSwitchId,
+      securityGroupIds,
+      primaryIpAddress,
+    }),
+  );
+  return { id: r.body!.networkInterfaceId!, ip: r.body!.privateIpAddress! };
 }
 
 /** CreateSecurityGroup by v1 (classic unless `VpcId` is given); returns the id. */

@@ -18,7 +18,14 @@ import {
   vpcClient,
 } from '../helpers/clients.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { accountsFile, REQUEST_ID, type TestAccount } from './support.js';
+import {
+  accountsFile,
+  REQUEST_ID,
+  sdkEni,
+  sdkGroup,
+  type TestAccount,
+  vpcWithVSwitch,
+} from './support.js';
 
 const R = 'cn-hangzhou';
 const ME: TestAccount = {
@@ -41,29 +48,15 @@ let vswId = '';
 
 // ------------------------------------------------------------------------------ helpers
 
-async function group(extra: Partial<$Ecs.CreateSecurityGroupRequest> = {}): Promise<string> {
-  const r = await ecs.createSecurityGroup(
-    new $Ecs.CreateSecurityGroupRequest({ regionId: R, vpcId, ...extra }),
-  );
-  return r.body!.securityGroupId!;
-}
+const group = (extra: Partial<$Ecs.CreateSecurityGroupRequest> = {}) => sdkGroup(ecs, vpcId, extra);
 
 interface Eni {
   id: string;
   ip: string;
 }
 
-async function eni(securityGroupIds: string[], primaryIpAddress?: string): Promise<Eni> {
-  const r = await ecs.createNetworkInterface(
-    new $Ecs.CreateNetworkInterfaceRequest({
-      regionId: R,
-      vSwitchId: vswId,
-      securityGroupIds,
-      primaryIpAddress,
-    }),
-  );
-  return { id: r.body!.networkInterfaceId!, ip: r.body!.privateIpAddress! };
-}
+const eni = (securityGroupIds: string[], primaryIpAddress?: string): Promise<Eni> =>
+  sdkEni(ecs, vswId, securityGroupIds, primaryIpAddress);
 
 /** The id of the rule of `groupId` whose Description is `description`. */
 async function ruleId(groupId: string, description: string): Promise<string> {
@@ -230,20 +223,7 @@ function noRule(v: View, verdict: 'Accept' | 'Drop', reason: 'Default' | 'InnerA
 before(async () => {
   srv = await startServer({ accounts: accountsFile(ME, OTHER) });
   ecs = ecsClient(srv);
-  const vpc = vpcClient(srv);
-  vpcId = (
-    await vpc.createVpc(new $Vpc.CreateVpcRequest({ regionId: R, cidrBlock: '10.0.0.0/16' }))
-  ).body!.vpcId!;
-  vswId = (
-    await vpc.createVSwitch(
-      new $Vpc.CreateVSwitchRequest({
-        regionId: R,
-        vpcId,
-        zoneId: 'cn-hangzhou-b',
-        cidrBlock: '10.0.1.0/24',
-      }),
-    )
-  ).body!.vSwitchId!;
+  ({ vpcId, vSwitchId: vswId } = await vpcWithVSwitch(vpcClient(srv)));
 });
 
 after(() => srv?.stop());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NetworkInterface, Rule, SecurityGroup } from '../../src/domain/types.js';
+import type { SecurityGroup } from '../../src/domain/types.js';
 import {
   Engine,
   formatAddr,
@@ -10,71 +10,7 @@ import {
   parseCidr,
   UnknownInterfaceError,
 } from '../../src/engine/index.js';
-
-function group(id: string, over: Partial<SecurityGroup> = {}): SecurityGroup {
-  return {
-    id,
-    ownerUid: '1',
-    regionId: 'cn-hangzhou',
-    name: id,
-    description: '',
-    vpcId: 'vpc-1',
-    type: 'normal',
-    innerAccessPolicy: 'Drop',
-    resourceGroupId: '',
-    tags: [],
-    creationTime: '2024-01-01T00:00:00Z',
-    ...over,
-  };
-}
-
-function eni(id: string, ip: string, groups: string[]): NetworkInterface {
-  return {
-    id,
-    ownerUid: '1',
-    regionId: 'cn-hangzhou',
-    vpcId: 'vpc-1',
-    vSwitchId: 'vsw-1',
-    zoneId: 'cn-hangzhou-a',
-    primaryIpAddress: ip,
-    secondaryIpAddresses: [],
-    name: id,
-    description: '',
-    securityGroupIds: groups,
-    resourceGroupId: '',
-    tags: [],
-    queueNumber: 1,
-    sourceDestCheck: false,
-    deleteOnRelease: true,
-    creationTime: '2024-01-01T00:00:00Z',
-  };
-}
-
-let seq = 0;
-function rule(id: string, over: Partial<Rule> = {}): Rule {
-  return {
-    id,
-    securityGroupId: 'sg-a',
-    direction: 'ingress',
-    protocol: 'tcp',
-    portRange: { from: 22, to: 22 },
-    sourcePortRange: null,
-    nicType: 'intranet',
-    policy: 'accept',
-    priority: 1,
-    peerCidr: '0.0.0.0/0',
-    peerIpv6Cidr: null,
-    peerGroup: null,
-    localCidr: null,
-    localIpv6Cidr: null,
-    peerCidrText: null,
-    localCidrText: null,
-    description: '',
-    createTime: '2024-01-01T00:00:00Z',
-    seq: ++seq,
-    ...over,
-  };
-}
+import { eni, group, rule } from './fixtures.js';
 
 function setup(groups: SecurityGroup[] = [group('sg-a')], foldLimit?: number): Engine {
   const e = new Engine({ foldLimit });

@@ -20,6 +20,7 @@ import {
   parseAddress,
   parseCidr,
 } from '../../src/engine/index.js';
+import { eni as fixtureEni, group as fixtureGroup } from './fixtures.js';
 
 /** mulberry32: small, fast, good enough for test data. */
 export class Rng {
@@ -156,43 +157,17 @@ export class World {
   group(id: string, type?: GroupType, inner?: 'Accept' | 'Drop'): SecurityGroup {
     const rng = this.rng;
     const t = type ?? (rng.bool(0.3) ? 'enterprise' : 'normal');
-    return {
-      id,
-      ownerUid: '1',
-      regionId: 'cn-hangzhou',
-      name: id,
-      description: '',
-      vpcId: 'vpc-1',
+    return fixtureGroup(id, {
       type: t,
       innerAccessPolicy: inner ?? (t === 'enterprise' ? 'Drop' : rng.bool(0.6) ? 'Accept' : 'Drop'),
-      resourceGroupId: '',
-      tags: [],
-      creationTime: '2024-01-01T00:00:00Z',
-    };
+    });
   }
 
   eni(groupIds: readonly string[], ip?: string): NetworkInterface {
     const rng = this.rng;
     const id = `eni-${this.eniCounter++}`;
-    return {
-      id,
-      ownerUid: '1',
-      regionId: 'cn-hangzhou',
-      vpcId: 'vpc-1',
-      vSwitchId: 'vsw-1',
-      zoneId: 'cn-hangzhou-a',
-      primaryIpAddress: ip ?? formatAddr(randomAddr(rng, rng.bool(this.opts.v6Share / 2))),
-      secondaryIpAddresses: this.secondaries(),
-      name: id,
-      description: '',
-      securityGroupIds: groupIds,
-      resourceGroupId: '',
-      tags: [],
-      queueNumber: 1,
-      sourceDestCheck: false,
-      deleteOnRelease: true,
-      creationTime: '2024-01-01T00:00:00Z',
-    };
+    const primary = ip ?? formatAddr(randomAddr(rng, rng.bool(this.opts.v6Share / 2)));
+    return fixtureEni(id, primary, groupIds, { secondaryIpAddresses: this.secondaries() });
   }
 
   /** 0-3 secondary addresses (IPv4, near the bases: they collide with CIDRs and others). */

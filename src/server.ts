@@ -44,7 +44,7 @@ const EMPTY = Buffer.alloc(0);
 function send(res: ServerResponse, r: Rendered, close: boolean): void {
   const headers: Record<string, string | number> = {
     'content-type': r.contentType,
-    'content-length': Buffer.byteLength(r.body),
+    'content-length': typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length,
   };
   if (close) headers.connection = 'close';
   res.writeHead(r.status, headers);

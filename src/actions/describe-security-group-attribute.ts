@@ -1,9 +1,13 @@
 import { evaluationOrder, ownGroup } from '../domain/rules.js';
 import { rawJson } from '../protocol/render.js';
 import { type ActionDef, ECS } from './context.js';
+import { ReadMemo } from './memo.js';
 import { tokenPage } from './paging.js';
 import { Params } from './params.js';
 import { peerInfos, permissionJson } from './views.js';
+
+/** Answers by request while nothing commits: Terraform and dashboards read the same groups. */
+const recent = new ReadMemo<Record<string, unknown>>();
 
 export const describeSecurityGroupAttribute: ActionDef = {
   version: ECS,
@@ -18,27 +22,38 @@ export const describeSecurityGroupAttribute: ActionDef = {
     // alicloud provider reads back rules created without nic_type with NicType=<nil>.
     const nicFilter = p.opt('NicType')?.toLowerCase();
     const nicType = nicFilter === 'internet' || nicFilter === 'intranet' ? nicFilter : undefined;
-    return svc.store.read(async (tx) => {
-      const g = await ownGroup(tx, call.principal.uid, regionId, groupId);
-      const rules = (await tx.listRules(g.id))
-        .filter((r) => direction === 'all' || r.direction === direction)
-        .filter((r) => nicType === undefined || r.nicType === nicType)
-        .sort(evaluationOrder);
-      const page = tokenPage(rules, p);
-      const peers = await peerInfos(tx, svc.accounts, page.items, g.ownerUid);
-      const permissions = page.items
-        .map((r) => permissionJson(r, r.peerGroup ? peers.get(r.peerGroup.groupId) : undefined))
-        .join(',');
-      return {
-        RegionId: regionId,
-        SecurityGroupId: g.id,
-        SecurityGroupName: g.name,
-        Description: g.description,
-        VpcId: g.vpcId ?? '',
-        InnerAccessPolicy: g.innerAccessPolicy,
-        NextToken: page.nextToken,
-        Permissions: rawJson('Permissions', `{"Permission":[${permissions}]}`),
-      };
-    });
+    const key = JSON.stringify([
+      call.principal.uid,
+      regionId,
+      groupId,
+      direction,
+      nicType,
+      p.opt('NextToken'),
+      p.opt('MaxResults'),
+    ]);
+    return recent.get(svc.store, key, () =>
+      svc.store.read(async (tx) => {
+        const g = await ownGroup(tx, call.principal.uid, regionId, groupId);
+        const rules = (await tx.listRules(g.id))
+          .filter((r) => direction === 'all' || r.direction === direction)
+          .filter((r) => nicType === undefined || r.nicType === nicType)
+          .sort(evaluationOrder);
+        const page = tokenPage(rules, p);
+        const peers = await peerInfos(tx, svc.accounts, page.items, g.ownerUid);
+        const permissions = page.items
+          .map((r) => permissionJson(r, r.peerGroup ? peers.get(r.peerGroup.groupId) : undefined))
+          .join(',');
+        return {
+          RegionId: regionId,
+          SecurityGroupId: g.id,
+          SecurityGroupName: g.name,
+          Description: g.description,
+          VpcId: g.vpcId ?? '',
+          InnerAccessPolicy: g.innerAccessPolicy,
+          NextToken: page.nextToken,
+          Permissions: rawJson('Permissions', `{"Permission":[${permissions}]}`),
+        };
+      }),
+    );
   },
 };

@@ -112,9 +112,8 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
         principal: call.principal,
         params: call.params,
       });
-      const { RequestId, ...body } = result;
-      const id = typeof RequestId === 'string' ? RequestId : requestId;
-      return done(renderSuccess(call.action, id, body, format), '', id);
+      const id = typeof result.RequestId === 'string' ? result.RequestId : requestId;
+      return done(renderSuccess(call.action, id, result, format), '', id);
     } catch (err) {
       format ??= guessFormat(req);
       if (isApiError(err)) {

@@ -7,7 +7,8 @@ export type Format = 'json' | 'xml';
 export interface Rendered {
   status: number;
   contentType: string;
-  body: string;
+  /** Text, or bytes when part of it was rendered before (see `reusable`). */
+  body: string | Buffer;
 }
 
 const JSON_TYPE = 'application/json;charset=utf-8';
@@ -87,14 +88,48 @@ function render(
   return { status, contentType: XML_TYPE, body: toXml(root, body) };
 }
 
-/** A success body: `RequestId` first; XML root `<ActionResponse>`. Never carries `Code`. */
+/** Success bodies an action hands out more than once (see `reusable`). */
+const REUSED = new WeakSet<object>();
+/** What follows `RequestId` in a reused body, encoded once per format. */
+const tails = new WeakMap<object, { json?: Buffer; xml?: Buffer }>();
+
+/**
+ * Marks `body` as a result an action returns again unchanged (a memoized read): its
+ * rendering after `RequestId` is then kept with it, so a repeat costs one copy.
+ */
+export function reusable<T extends object>(body: T): T {
+  REUSED.add(body);
+  return body;
+}
+
+/**
+ * A success body: `RequestId` first (`requestId`, whatever `body` holds); XML root
+ * `<ActionResponse>`. Never carries `Code`.
+ */
 export function renderSuccess(
   action: string,
   requestId: string,
   body: Record<string, unknown>,
   format: Format,
 ): Rendered {
-  return render(200, `${action}Response`, { RequestId: requestId, ...body }, format);
+  const root = `${action}Response`;
+  const { RequestId: _, ...rest } = body; // a replayed answer's id is `requestId`
+  if (!REUSED.has(body)) return render(200, root, { RequestId: requestId, ...rest }, format);
+  let tail = tails.get(body);
+  if (tail === undefined) {
+    tail = {};
+    tails.set(body, tail);
+  }
+  if (format === 'json') {
+    tail.json ??= Buffer.from(toJson(rest).slice(1)); // without its '{'
+    const head = Buffer.from(
+      `{"RequestId":${JSON.stringify(requestId)}${tail.json.length > 1 ? ',' : ''}`,
+    );
+    return { status: 200, contentType: JSON_TYPE, body: Buffer.concat([head, tail.json]) };
+  }
+  tail.xml ??= Buffer.from(toXml(root, rest).slice(XML_DECL.length + root.length + 2));
+  const head = Buffer.from(`${XML_DECL}<${root}>${xml.build({ RequestId: requestId }) as string}`);
+  return { status: 200, contentType: XML_TYPE, body: Buffer.concat([head, tail.xml]) };
 }
 
 /** The documented error envelope: `{RequestId, HostId, Code, Message, Recommend}`, XML root `<Error>`. */

@@ -20,6 +20,8 @@ import type { Change, CommitInfo, Store, Tx } from './store.js';
 
 interface Job {
   fn(tx: Tx): Promise<unknown>;
+  /** A read: it writes nothing, so it needs no savepoint, and alone no transaction. */
+  read: boolean;
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
@@ -73,6 +75,8 @@ export class SqliteStore implements Store {
   private queue: Job[] = [];
   private draining: Promise<void> | null = null;
   private closed = false;
+  /** Counts committed write batches (see committedVersion). */
+  private version = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -134,15 +138,19 @@ export class SqliteStore implements Store {
   }
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.enqueue(fn);
+    return this.enqueue(fn, false);
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.enqueue(fn);
+    return this.enqueue(fn, true);
+  }
+
+  committedVersion(): number {
+    return this.version;
   }
 
   snapshot() {
-    return this.enqueue(() => loadSnapshot(this.exec));
+    return this.enqueue(() => loadSnapshot(this.exec), true);
   }
 
   subscribe(listener: (changes: readonly Change[]) => void): void {
@@ -160,10 +168,10 @@ export class SqliteStore implements Store {
     this.nonces.close();
   }
 
-  private enqueue<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private enqueue<T>(fn: (tx: Tx) => Promise<T>, read: boolean): Promise<T> {
     if (this.closed) return Promise.reject(apiError('ServiceUnavailable'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, read, resolve: resolve as (v: unknown) => void, reject });
       this.kick();
     });
   }
@@ -184,29 +192,39 @@ export class SqliteStore implements Store {
       const batch = this.queue.splice(0, MAX_BATCH);
       const outcomes: { job: Job; ok: boolean; value: unknown; changes: Change[] }[] = [];
       const started = performance.now();
-      this.control.begin.run();
+      // Jobs run one after another on the one connection: reads alone need no transaction.
+      const writes = batch.some((j) => !j.read);
+      if (writes) this.control.begin.run();
       for (const job of batch) {
-        this.control.savepoint.run();
+        if (!job.read) this.control.savepoint.run();
         const tx = new SqlTx(this.exec, this.rules);
         try {
           const value = await job.fn(tx);
-          this.control.release.run();
+          if (!job.read) this.control.release.run();
           outcomes.push({ job, ok: true, value, changes: tx.changes });
         } catch (err) {
-          this.control.rollbackTo.run();
-          this.control.release.run();
-          this.rules.clear(); // the job may have cached what it wrote
+          if (!job.read) {
+            this.control.rollbackTo.run();
+            this.control.release.run();
+            this.rules.clear(); // the job may have cached what it wrote
+          }
           outcomes.push({ job, ok: false, value: err, changes: [] });
         }
+      }
+      if (!writes) {
+        for (const o of outcomes) (o.ok ? o.job.resolve : o.job.reject)(o.value);
+        continue;
       }
       try {
         this.control.commit.run();
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         this.rules.clear(); // it may hold what the failed batch wrote
+        this.version++;
         for (const o of outcomes) o.job.reject(o.ok ? err : o.value);
         continue;
       }
+      this.version++;
       const commit = { ms: performance.now() - started, transactions: batch.length };
       for (const l of this.commitListeners) l(commit);
       const changes = outcomes.flatMap((o) => o.changes);

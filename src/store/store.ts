@@ -98,6 +98,13 @@ export interface Store {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs `fn` against a consistent committed view. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A number that changes whenever a write commits here, when this store sees every write
+   * as it commits (SQLite: one process owns the file); undefined when writes can commit
+   * elsewhere first (PostgreSQL nodes). What was read under one version may be reused while
+   * the version stays the same.
+   */
+  committedVersion(): number | undefined;
   /** Every model object, for building in-memory state (the engine) at start. */
   snapshot(): Promise<{ groups: SecurityGroup[]; rules: Rule[]; interfaces: NetworkInterface[] }>;
   /** Called after each commit with what it changed (and, on PostgreSQL, with other nodes' changes). */

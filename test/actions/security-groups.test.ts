@@ -246,6 +246,51 @@ describe('rendered permissions', () => {
   });
 });
 
+describe('repeated reads', () => {
+  test('the same Describe twice: same content, own RequestIds; each write in between shows', async () => {
+    const id = await create({ vpcId });
+    const read = async (format: 'JSON' | 'XML') =>
+      signedV1(
+        srv,
+        {
+          Action: 'DescribeSecurityGroupAttribute',
+          Version: '2014-05-26',
+          RegionId: R,
+          SecurityGroupId: id,
+        },
+        { format },
+      );
+    const ids = new Set<string>();
+    for (const format of ['JSON', 'XML'] as const) {
+      const [a, b] = [await read(format), await read(format)];
+      const idOf = (t: string) => /RequestId(?:":"|>)([^"<]+)/.exec(t)![1]!;
+      ids.add(idOf(a.text)).add(idOf(b.text));
+      assert.equal(a.text.replace(idOf(a.text), ''), b.text.replace(idOf(b.text), ''));
+    }
+    assert.equal(ids.size, 4, 'every answer its own RequestId');
+    for (let k = 0; k < 3; k++) {
+      await ingress({
+        securityGroupId: id,
+        ipProtocol: 'tcp',
+        portRange: `${k + 1}/${k + 1}`,
+        sourceCidrIp: '10.0.0.0/8',
+      });
+      assert.equal((await rules(id)).length, k + 1);
+      assert.equal((await read('JSON')).body.Permissions.Permission.length, k + 1);
+    }
+    await ecs.revokeSecurityGroup(
+      new $Ecs.RevokeSecurityGroupRequest({
+        regionId: R,
+        securityGroupId: id,
+        ipProtocol: 'tcp',
+        portRange: '1/1',
+        sourceCidrIp: '10.0.0.0/8',
+      }),
+    );
+    assert.equal((await rules(id)).length, 2);
+  });
+});
+
 describe('revoke and modify', () => {
   test('revoke by SecurityGroupRuleId.N and by Permissions.N; no match is a success', async () => {
     const id = await create();

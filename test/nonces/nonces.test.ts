@@ -54,7 +54,7 @@ describe('how long a nonce is remembered', () => {
         headers: {},
         body: Buffer.alloc(0),
       });
-      return { status: r.status, code: r.status === 200 ? '' : JSON.parse(r.body).Code };
+      return { status: r.status, code: r.status === 200 ? '' : JSON.parse(String(r.body)).Code };
     };
     const start = now;
     now = start + TIMESTAMP_SKEW_MS - MINUTE;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryNonceCache } from '../../src/nonces/memory.js';
 import { createProtocol } from '../../src/protocol/handler.js';
+import { rawJson, renderSuccess, reusable } from '../../src/protocol/render.js';
 import { encodeParams, v1Params } from '../helpers/sign.js';
 
 function pipeline(run: () => Promise<Record<string, unknown>>) {
@@ -36,7 +37,7 @@ test('an unexpected failure is InternalError 500, logged, with no detail to the 
   });
   const r = await call('JSON');
   assert.equal(r.status, 500);
-  const body = JSON.parse(r.body);
+  const body = JSON.parse(String(r.body));
   assert.deepEqual(Object.keys(body).sort(), [
     'Code',
     'HostId',
@@ -47,12 +48,12 @@ test('an unexpected failure is InternalError 500, logged, with no detail to the 
   assert.equal(body.Code, 'InternalError');
   assert.equal(body.HostId, 'test-host');
   assert.match(body.RequestId, /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
-  assert.doesNotMatch(r.body, /fire/);
+  assert.doesNotMatch(String(r.body), /fire/);
   assert.equal(logged.length, 1);
   const xml = await call('XML');
   assert.equal(xml.status, 500);
   assert.match(
-    xml.body,
+    String(xml.body),
     /^<\?xml[^>]*\?><Error><RequestId>[^<]+<\/RequestId><HostId>test-host<\/HostId><Code>InternalError<\/Code>/,
   );
 });
@@ -62,4 +63,27 @@ test('a success body starts with RequestId and keeps the RequestId an action rep
   const r = await call('JSON');
   assert.equal(r.status, 200);
   assert.equal(r.body, '{"RequestId":"FIRST-RESPONSE-ID","Value":1}');
+});
+
+test('a reusable result renders as a fresh one would, with each request its own RequestId', async () => {
+  const shared = reusable({
+    Name: 'a<b',
+    List: { Item: [1, 2] },
+    Raw: rawJson('Raw', '{"X":"y"}'),
+  });
+  const plain = { Name: 'a<b', List: { Item: [1, 2] }, Raw: rawJson('Raw', '{"X":"y"}') };
+  for (const format of ['json', 'xml'] as const) {
+    const fresh = String(renderSuccess('Act', 'ID-1', plain, format).body);
+    const first = renderSuccess('Act', 'ID-1', shared, format);
+    const again = renderSuccess('Act', 'ID-2', shared, format);
+    assert.ok(Buffer.isBuffer(first.body), 'bytes, the tail kept');
+    assert.equal(String(first.body), fresh);
+    assert.equal(String(again.body), fresh.replace('ID-1', 'ID-2'));
+  }
+  const empty = reusable({});
+  assert.equal(String(renderSuccess('Act', 'ID', empty, 'json').body), '{"RequestId":"ID"}');
+  assert.equal(
+    String(renderSuccess('Act', 'ID', empty, 'xml').body),
+    String(renderSuccess('Act', 'ID', {}, 'xml').body),
+  );
 });

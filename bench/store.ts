@@ -6,7 +6,8 @@
  *   npm run bench -- --only store [--store sqlite|postgres]
  *
  * - AuthorizeSecurityGroup: every request adds a new, distinct rule (distinct port and
- *   CIDR), spread over many groups created first, so no group reaches its 100-rule limit.
+ *   CIDR), spread over groups created first, as many as a one-second probe of the rate says
+ *   the run needs (three times over), so no group reaches its 100-rule limit.
  * - DescribeSecurityGroupAttribute of a group holding 100 rules.
  *
  * Every request is a real v1-signed GET with a fresh nonce. PostgreSQL: the database is
@@ -44,8 +45,6 @@ export interface StoreBenchRow {
 
 const ECS = '2014-05-26';
 const R = 'cn-hangzhou';
-/** Groups created before an Authorize run: capacity for GROUPS × 100 rules. */
-const GROUPS = 600;
 const CLUSTER_DIR = '/tmp/ecs-secgroup-pg';
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/pg-cluster.sh');
 const run = promisify(execFile);
@@ -187,21 +186,76 @@ async function groups(nodes: TestServer[], count: number): Promise<string[]> {
   return ids;
 }
 
-/** An endless supply of distinct ingress rules over `groupIds`, as signed requests. */
-function authorizeRequests(groupIds: string[]): () => RequestSpec {
-  let n = 0;
-  return () => {
-    const i = n++;
-    const k = Math.floor(i / groupIds.length); // the k-th rule of its group
-    if (k >= 100) throw new Error(`more than ${groupIds.length * 100} Authorize requests`);
-    return signed({
-      Action: 'AuthorizeSecurityGroup',
-      SecurityGroupId: groupIds[i % groupIds.length]!,
-      IpProtocol: 'tcp',
-      PortRange: `${1000 + k}/${1000 + k}`,
-      SourceCidrIp: `10.${(i >> 8) & 255}.${i & 255}.0/24`,
-    });
+/** The AuthorizeSecurityGroup request of the `k`-th rule of a group (`i` makes it distinct). */
+function authorizeRequest(groupId: string, i: number, k: number): RequestSpec {
+  return signed({
+    Action: 'AuthorizeSecurityGroup',
+    SecurityGroupId: groupId,
+    IpProtocol: 'tcp',
+    PortRange: `${1000 + k}/${1000 + k}`,
+    SourceCidrIp: `10.${(i >> 8) & 255}.${i & 255}.0/24`,
+  });
+}
+
+/**
+ * Distinct ingress rules as signed requests, spread over many groups (at most 100 rules
+ * each, the default limit), so concurrent writes seldom wait on one group's lock. Its
+ * groups are created ahead by `ensure`, sized from a measured rate: it runs anywhere.
+ */
+class RuleSupply {
+  private readonly groups: string[] = [];
+  private next = 0;
+
+  constructor(private readonly nodes: TestServer[]) {}
+
+  /** Requests that can still be made. */
+  get left(): number {
+    return this.groups.length * 100 - this.next;
+  }
+
+  /** Creates groups, WINDOW at a time, until `count` more requests can be made. */
+  async ensure(count: number): Promise<void> {
+    const blocks = Math.ceil((count - this.left) / (WINDOW * 100));
+    if (blocks > 0) this.groups.push(...(await groups(this.nodes, blocks * WINDOW)));
+  }
+
+  /** The next rule's request: groups are filled WINDOW at a time, round robin. */
+  readonly request = (): RequestSpec => {
+    const i = this.next++;
+    if (i >= this.groups.length * 100) {
+      throw new Error(`the rule supply ran out after ${i} requests: ensure() more first`);
+    }
+    const block = Math.floor(i / (WINDOW * 100));
+    const offset = i - block * WINDOW * 100;
+    const group = this.groups[block * WINDOW + (offset % WINDOW)]!;
+    return authorizeRequest(group, i, Math.floor(offset / WINDOW));
   };
+}
+
+/** Groups written at once by the Authorize run. */
+const WINDOW = 64;
+
+/** Requests shaped like the supply's, without end (for the bare server, which stores nothing). */
+function authorizeLike(): () => RequestSpec {
+  let i = 0;
+  return () => {
+    const n = i++;
+    return authorizeRequest('sg-bare00000000000000', n, n % 100);
+  };
+}
+
+/** Sizes `supply` for a run of warmupMs + durationMs from a one-second measurement. */
+async function sizeSupply(
+  supply: RuleSupply,
+  nodes: TestServer[],
+  connections: number,
+  durationMs: number,
+  warmupMs: number,
+): Promise<void> {
+  await supply.ensure(4 * WINDOW * 100); // the probe's own: up to 25,600 requests a second
+  const probe = await splitLoad(nodes, connections, 1000, 0, supply.request);
+  // three times the measured rate: a warmed-up server is faster than a cold one
+  await supply.ensure(Math.ceil(((probe.rps * (durationMs + warmupMs)) / 1000) * 3) + 1000);
 }
 
 export async function benchStore(opts: StoreBenchOptions = {}): Promise<StoreBenchRow[]> {
@@ -242,11 +296,11 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<StoreBen
       const nodes = await dbs.nodes(count);
       try {
         // Writes: a new rule per request.
-        const ids = await groups(nodes, GROUPS);
-        const next = authorizeRequests(ids);
-        const okBytes = (await send(nodes[0]!, next())).bytes;
-        const result = await splitLoad(nodes, connections, durationMs, warmupMs, next);
-        const base = await bare(okBytes, next);
+        const supply = new RuleSupply(nodes);
+        await sizeSupply(supply, nodes, connections, durationMs, warmupMs);
+        const okBytes = (await send(nodes[0]!, supply.request())).bytes;
+        const result = await splitLoad(nodes, connections, durationMs, warmupMs, supply.request);
+        const base = await bare(okBytes, authorizeLike());
         report({
           action: 'AuthorizeSecurityGroup',
           store,
@@ -258,8 +312,9 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<StoreBen
 
         // Reads: a group with 100 rules.
         const [target] = await groups(nodes, 1);
-        const fill = authorizeRequests([target!]);
-        for (let i = 0; i < 100; i++) await send(nodes[i % count]!, fill());
+        for (let k = 0; k < 100; k++) {
+          await send(nodes[k % count]!, authorizeRequest(target!, k, k));
+        }
         const describe = () =>
           signed({ Action: 'DescribeSecurityGroupAttribute', SecurityGroupId: target! });
         const sample = await call(nodes[0]!, {

@@ -221,10 +221,24 @@ const NONCE_PURGE_BATCH = 20_000;
  * it recorded, per AccessKeyId, in time buckets (no fingerprints kept), so the table holds
  * at most (nodes × maxTotal) unexpired rows. Expired rows are deleted every `purgeMs`.
  */
+interface NonceWaiter {
+  hash: string;
+  expiresAtMs: number;
+  nowMs: number;
+  resolve(fresh: boolean): void;
+  reject(err: unknown): void;
+}
+
+/** Claims recorded per statement at most. */
+const NONCE_BATCH = 512;
+
 export class PostgresNonceCache implements NonceCache {
   private readonly ledger: NonceLedger;
   private lastPurge = 0;
   private purging = false;
+  /** Claims waiting for the statement in flight to return. */
+  private waiting: NonceWaiter[] = [];
+  private sending = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -240,23 +254,60 @@ export class PostgresNonceCache implements NonceCache {
     const over = this.ledger.ceiling(c.accessKeyId);
     if (over !== null) return over;
     const [hi, lo] = nonceHash(c.accessKeyId, c.nonce);
-    let res: pg.QueryResult;
-    try {
-      res = await this.pool.query(
-        statement(
-          'INSERT INTO nonce_hashes (hash, expires_at) VALUES (?, ?) ' +
-            'ON CONFLICT (hash) DO UPDATE SET expires_at = EXCLUDED.expires_at ' +
-            'WHERE nonce_hashes.expires_at <= ? RETURNING 1',
-          [BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString(), c.expiresAtMs, c.nowMs],
-        ),
-      );
-    } catch (err) {
-      throw isUnavailableError(err) ? unavailable(err) : err;
-    }
+    const hash = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+    const fresh = await new Promise<boolean>((resolve, reject) => {
+      this.waiting.push({ hash, expiresAtMs: c.expiresAtMs, nowMs: c.nowMs, resolve, reject });
+      if (!this.sending) this.send();
+    });
     if (c.nowMs - this.lastPurge >= this.purgeMs) this.purge(c.nowMs);
-    if ((res.rowCount ?? 0) === 0) return 'used';
+    if (!fresh) return 'used';
     this.ledger.add(c.accessKeyId, hi, lo, c.expiresAtMs);
     return 'fresh';
+  }
+
+  /**
+   * Records the waiting claims in one statement, and the claims that arrive meanwhile in the
+   * next: one round trip for many requests under load, none of waiting when idle. A nonce
+   * claimed twice in one batch is fresh once.
+   */
+  private send(): void {
+    const batch = this.waiting.splice(0, NONCE_BATCH);
+    if (batch.length === 0) {
+      this.sending = false;
+      return;
+    }
+    this.sending = true;
+    const first = new Map<string, NonceWaiter>();
+    const repeats: NonceWaiter[] = [];
+    for (const w of batch) {
+      if (first.has(w.hash)) repeats.push(w);
+      else first.set(w.hash, w);
+    }
+    const rows = [...first.values()];
+    this.pool
+      .query(
+        'INSERT INTO nonce_hashes (hash, expires_at) ' +
+          'SELECT * FROM unnest($1::bigint[], $2::bigint[]) ' +
+          'ON CONFLICT (hash) DO UPDATE SET expires_at = EXCLUDED.expires_at ' +
+          'WHERE nonce_hashes.expires_at <= $3 RETURNING hash',
+        [
+          rows.map((w) => w.hash),
+          rows.map((w) => w.expiresAtMs),
+          Math.max(...rows.map((w) => w.nowMs)),
+        ],
+      )
+      .then(
+        (res) => {
+          const claimed = new Set(res.rows.map((r: { hash: string }) => String(r.hash)));
+          for (const w of rows) w.resolve(claimed.has(w.hash));
+          for (const w of repeats) w.resolve(false);
+        },
+        (err) => {
+          const e = isUnavailableError(err) ? unavailable(err) : err;
+          for (const w of batch) w.reject(e);
+        },
+      )
+      .finally(() => this.send());
   }
 
   stats(): NonceStats {

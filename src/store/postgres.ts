@@ -369,7 +369,7 @@ export class PostgresStore implements Store {
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const log = opts.log ?? (() => {});
     const pool = new pg.Pool({
-      ...clientConfig(url, opts),
+      ...clientConfig(url, opts, true),
       max: opts.poolSize ?? 10,
       idleTimeoutMillis: 30_000,
     });
@@ -536,19 +536,25 @@ export class PostgresStore implements Store {
       let committing = false;
       let result: { value: T; changes: Change[] };
       try {
-        await client.query(begin);
+        // Pipelined: BEGIN travels with the transaction's first statement, and the
+        // notification with COMMIT (a connection sends queries without waiting for answers).
+        const began = client.query(begin);
+        began.catch(() => {}); // its error is awaited below, or shows in the next statement
         const exec = new PgExecutor(client);
         const tx = new SqlTx(exec);
         const value = await fn(tx, exec);
-        if (writing && tx.changes.length > 0) {
-          await client.query('SELECT pg_notify($1, $2)', [
-            CHANGE_CHANNEL,
-            this.payload(tx.changes),
-          ]);
-        }
+        await began;
+        const notified =
+          writing && tx.changes.length > 0
+            ? client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, this.payload(tx.changes)])
+            : undefined;
+        notified?.catch(() => {});
         committing = true;
         const commitStarted = performance.now();
-        const res = await client.query('COMMIT');
+        const committed = client.query('COMMIT');
+        committed.catch(() => {});
+        await notified; // a failed NOTIFY makes the COMMIT answer ROLLBACK: its error first
+        const res = await committed;
         if (writing) {
           const commit = { ms: performance.now() - commitStarted, transactions: 1 };
           for (const l of this.commitListeners) l(commit);
@@ -597,7 +603,8 @@ export class PostgresStore implements Store {
   }
 }
 
-function clientConfig(url: string, opts: PostgresStoreOptions): pg.ClientConfig {
+/** `pipeline`: for the pool, whose transactions send queries ahead (see transaction()). */
+function clientConfig(url: string, opts: PostgresStoreOptions, pipeline = false): pg.ClientConfig {
   return {
     connectionString: url,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
@@ -607,7 +614,8 @@ function clientConfig(url: string, opts: PostgresStoreOptions): pg.ClientConfig 
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     application_name: 'ecs-secgroup',
-  };
+    pipeline,
+  } as pg.ClientConfig;
 }
 
 function asError(err: unknown): Error {

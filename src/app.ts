@@ -4,12 +4,14 @@ import type { Limits } from './actions/context.js';
 import { actionTable } from './actions/index.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
+import { ChangeSignal } from './feed/signal.js';
 import type { Logger } from './log.js';
 import { DEFAULT_NONCE_LIMITS, type NonceLimits } from './nonces/window.js';
 import { createProtocol } from './protocol/handler.js';
 import { createFrontDoor } from './server.js';
 import { openStore } from './store/index.js';
 import { PostgresStore } from './store/postgres.js';
+import { DEFAULT_CHANGE_LOG_RETENTION } from './store/sql.js';
 import type { Change, Store } from './store/store.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 
@@ -25,6 +27,10 @@ export interface AppConfig {
   bodyLimit: number;
   /** First byte, TLS handshake, request line and headers: at most this long. */
   headerTimeoutMs: number;
+  /** Change-log positions kept for DescribeSecurityGroupChanges cursors. */
+  changeLogRetention: number;
+  /** DescribeSecurityGroupChanges long polls waiting at once, at most. */
+  maxFeedWaiters: number;
   tls: {
     /** Names the generated server certificate covers besides localhost, 127.0.0.1, ::1. */
     hostnames: string[];
@@ -42,6 +48,8 @@ export const DEFAULTS: AppConfig = {
   nonceLimits: DEFAULT_NONCE_LIMITS,
   bodyLimit: 1024 * 1024,
   headerTimeoutMs: 10_000,
+  changeLogRetention: DEFAULT_CHANGE_LOG_RETENTION,
+  maxFeedWaiters: 1000,
   tls: { hostnames: [] },
 };
 
@@ -72,8 +80,10 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     dataDir: resolve(cfg.dataDir),
     postgres: { log: (m, e) => log.warn(m, e) },
     nonceLimits: cfg.nonceLimits,
+    changeLogRetention: cfg.changeLogRetention,
   });
   const engine = await followEngine(store, log);
+  const changes = followCommits(store, cfg.maxFeedWaiters);
   let ready = false;
   const protocol = createProtocol({
     credentials: (id) => accounts.credential(id),
@@ -85,6 +95,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
       get engine() {
         return engine.current;
       },
+      changes,
       now: Date.now,
     }),
     hostId: 'ecs-secgroup',
@@ -111,6 +122,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     usesDefaultAccount: !cfg.accountsFile,
     async close() {
       ready = false;
+      changes.close(); // long polls answer now instead of holding the close up
       await door.close();
       await store.close();
     },
@@ -120,6 +132,15 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
 /** An address that stands for every interface: no certificate name of its own. */
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** Wakes change-feed long polls after every commit, local or (on PostgreSQL) another node's. */
+function followCommits(store: Store, maxWaiters: number): ChangeSignal {
+  const signal = new ChangeSignal(maxWaiters);
+  store.subscribe(() => signal.notify());
+  // changes may have been missed: long polls re-read the log
+  if (store instanceof PostgresStore) store.onReload(() => signal.notify());
+  return signal;
 }
 
 /**

@@ -35,6 +35,10 @@ Options:
                                gets Throttling.User (default ${DEFAULTS.nonceLimits.maxPerKey})
   --max-nonces N               signature nonces remembered in all (on PostgreSQL: per node);
                                past it requests get Throttling (default ${DEFAULTS.nonceLimits.maxTotal})
+  --change-log-retention N     committed transactions the change log keeps for
+                               DescribeSecurityGroupChanges cursors (default ${DEFAULTS.changeLogRetention})
+  --max-feed-waiters N         DescribeSecurityGroupChanges long polls waiting at once; past
+                               it they get Throttling (default ${DEFAULTS.maxFeedWaiters})
   -h, --help                   show this help
 `;
 
@@ -78,6 +82,8 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'duplicate-rules': { type: 'string' },
       'max-nonces-per-key': { type: 'string' },
       'max-nonces': { type: 'string' },
+      'change-log-retention': { type: 'string' },
+      'max-feed-waiters': { type: 'string' },
       'tls-hostname': { type: 'string', multiple: true },
       'header-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -121,6 +127,20 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
         ),
         duplicateRules: dup,
       },
+      changeLogRetention: positiveInt(
+        'change-log-retention',
+        values['change-log-retention'],
+        DEFAULTS.changeLogRetention,
+        1,
+        1e9,
+      ),
+      maxFeedWaiters: positiveInt(
+        'max-feed-waiters',
+        values['max-feed-waiters'],
+        DEFAULTS.maxFeedWaiters,
+        1,
+        1e6,
+      ),
       headerTimeoutMs: positiveInt(
         'header-timeout',
         values['header-timeout'],

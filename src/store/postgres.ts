@@ -32,7 +32,13 @@ import {
   nonceHash,
 } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
-import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
+import {
+  DEFAULT_CHANGE_LOG_RETENTION,
+  type Executor,
+  loadSnapshot,
+  type Row,
+  SqlTx,
+} from './sql.js';
 import type { Change, Store, Tx } from './store.js';
 
 /** The NOTIFY channel carrying committed changes between nodes. */
@@ -40,6 +46,12 @@ export const CHANGE_CHANNEL = 'ecs_secgroup_changes';
 /** PostgreSQL's NOTIFY payload limit is 8000 bytes; larger change sets send a reload marker. */
 const MAX_PAYLOAD_BYTES = 7900;
 const MIGRATION_LOCK_KEY = 'ecs-secgroup:migrations';
+/**
+ * Taken by every writing transaction just before it appends to the change log and held to
+ * its COMMIT: appends are serialised, so the log's order is the commit order, and a reader
+ * that sees an entry sees every entry before it.
+ */
+const CHANGE_LOG_LOCK_KEY = 'ecs-secgroup:change-log';
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
@@ -60,6 +72,8 @@ export interface PostgresStoreOptions {
   nonceLimits?: NonceLimits;
   /** How often expired nonces are deleted from the shared table (default 10 s). */
   noncePurgeMs?: number;
+  /** Change-log positions kept (default DEFAULT_CHANGE_LOG_RETENTION). */
+  changeLogRetention?: number;
   /** This node's id in change notifications (default: random). */
   nodeId?: string;
   /** Where background problems (lost connections, listener errors) are reported. */
@@ -471,6 +485,13 @@ export class PostgresStore implements Store {
         const exec = new PgExecutor(client);
         const tx = new SqlTx(exec);
         const value = await fn(tx, exec);
+        if (writing && tx.logged.length > 0) {
+          await exec.lock(CHANGE_LOG_LOCK_KEY);
+          await tx.appendChangeLog(
+            Date.now(),
+            this.opts.changeLogRetention ?? DEFAULT_CHANGE_LOG_RETENTION,
+          );
+        }
         if (writing && tx.changes.length > 0) {
           await client.query('SELECT pg_notify($1, $2)', [
             CHANGE_CHANNEL,

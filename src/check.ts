@@ -1,6 +1,7 @@
 /** `ecs-secgroup check`: asks a running server whether traffic is accepted, and why. */
 import { parseArgs } from 'node:util';
 import { callRpc, RpcError } from './client.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connectionFrom } from './connection.js';
 
 export const CHECK_USAGE = `Usage: ecs-secgroup check --from A --to B --proto P [--port N] [options]
 
@@ -15,11 +16,7 @@ Options:
   --source-port N           source port (default 49152)
   --local-ip IP             the interface-side address (default its primary address)
   --nic-type T              intranet | internet (default intranet)
-  --endpoint URL            server (default $ECS_SECGROUP_ENDPOINT or http://127.0.0.1:8080)
-  --region ID               region of the interfaces (default cn-hangzhou)
-  --access-key-id ID        default $ALIBABA_CLOUD_ACCESS_KEY_ID or "test"
-  --access-key-secret S     default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or "test"
-  --json                    print the server's answer as JSON
+${CONNECTION_USAGE}  --json                    print the server's answer as JSON
 Exit code: 0 accepted, 1 dropped, 2 usage or request error.
 `;
 
@@ -48,10 +45,7 @@ export async function runCheck(argv: string[]): Promise<number> {
       'source-port': { type: 'string' },
       'local-ip': { type: 'string' },
       'nic-type': { type: 'string' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
-      'access-key-id': { type: 'string' },
-      'access-key-secret': { type: 'string' },
+      ...CONNECTION_OPTIONS,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,8 +60,9 @@ export async function runCheck(argv: string[]): Promise<number> {
     throw new Error('one of --from and --to must be an interface (eni-…)');
   const port = values.port ?? '';
   const sport = values['source-port'] ?? '49152';
+  const conn = connectionFrom(values);
   const params: Record<string, string> = {
-    RegionId: values.region ?? 'cn-hangzhou',
+    RegionId: conn.regionId,
     IpProtocol: proto,
   };
   let direction: string;
@@ -94,10 +89,9 @@ export async function runCheck(argv: string[]): Promise<number> {
   for (const k of Object.keys(params)) if (params[k] === '') delete params[k];
   const answer = (await callRpc(
     {
-      endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? 'http://127.0.0.1:8080',
-      accessKeyId: values['access-key-id'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? 'test',
-      accessKeySecret:
-        values['access-key-secret'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? 'test',
+      endpoint: conn.endpoint,
+      accessKeyId: conn.accessKeyId,
+      accessKeySecret: conn.accessKeySecret,
     },
     'CheckSecurityGroupTraffic',
     params,

@@ -4,11 +4,15 @@ import { parseArgs } from 'node:util';
 import { type AppConfig, DEFAULTS, startApp } from './app.js';
 import { describeCheckError, runCheck } from './check.js';
 import { AccountsFileError } from './domain/accounts.js';
+import { AgentUsageError, runAgent } from './enforce/cli.js';
+import { LabError, runLab } from './lab/cli.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { TlsConfigError } from './tls.js';
 
 const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup check --from A --to B --proto P [--port N] (see: ecs-secgroup check --help)
+       ecs-secgroup agent --bind eni-…=IFNAME … (see: ecs-secgroup agent --help)
+       ecs-secgroup lab up|status|exec|down … (see: ecs-secgroup lab --help)
 
 Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP and HTTPS
 (both on the same port).
@@ -225,6 +229,20 @@ async function main(argv: string[]): Promise<void> {
     } catch (e) {
       process.stderr.write(`ecs-secgroup check: ${describeCheckError(e)}\n`);
       process.exitCode = 2;
+    }
+    return;
+  }
+  if (argv[0] === 'agent' || argv[0] === 'lab') {
+    const name = argv[0];
+    try {
+      const code = await (name === 'agent' ? runAgent : runLab)(argv.slice(1));
+      // a stopped agent leaves nothing to wait for (idle keep-alive sockets would delay it)
+      if (name === 'agent') process.exit(code);
+      process.exitCode = code;
+    } catch (e) {
+      const known = e instanceof AgentUsageError || e instanceof LabError || isParseArgsError(e);
+      process.stderr.write(`ecs-secgroup ${name}: ${describeCheckError(e)}\n`);
+      process.exitCode = known ? 2 : 1;
     }
     return;
   }

@@ -24,6 +24,7 @@ export async function callRpc(
   opts: ClientOptions,
   action: string,
   params: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const all: [string, string][] = Object.entries({
     ...params,
@@ -38,7 +39,7 @@ export async function callRpc(
   });
   all.push(['Signature', signV1(v1StringToSign('GET', all), opts.accessKeySecret)]);
   const query = all.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
-  const res = await fetch(`${opts.endpoint.replace(/\/+$/, '')}/?${query}`);
+  const res = await fetch(`${opts.endpoint.replace(/\/+$/, '')}/?${query}`, { signal });
   const body = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new RpcError(String(body.Code), res.status, String(body.Message));
   return body;

@@ -39,6 +39,26 @@ export interface Eni {
 
 let descriptions = 0;
 
+/** The parameters of a rule, each name after `prefix` (`''` or `Permissions.N.`). */
+export function ruleParams(spec: RuleSpec, prefix: string): Record<string, string> {
+  const ports = spec.protocol === 'tcp' || spec.protocol === 'udp';
+  const params: Record<string, string> = {
+    IpProtocol: spec.protocol,
+    PortRange: spec.ports ?? (ports ? '1/65535' : '-1/-1'),
+    Policy: spec.policy ?? 'accept',
+    Priority: String(spec.priority ?? 1),
+    NicType: 'intranet',
+  };
+  if (spec.sourcePorts) params.SourcePortRange = spec.sourcePorts;
+  const ingress = spec.direction === 'ingress';
+  const group = spec.peer.startsWith('sg-');
+  params[
+    group ? (ingress ? 'SourceGroupId' : 'DestGroupId') : ingress ? 'SourceCidrIp' : 'DestCidrIp'
+  ] = spec.peer;
+  if (spec.local) params[ingress ? 'DestCidrIp' : 'SourceCidrIp'] = spec.local;
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [prefix + k, v]));
+}
+
 export class Api {
   constructor(
     readonly srv: Endpoint,
@@ -140,27 +160,8 @@ export class Api {
   /** Authorizes one rule; resolves to its id. */
   async allow(groupId: string, spec: RuleSpec): Promise<string> {
     const description = `r${process.pid}-${++descriptions}`;
-    const ports = spec.protocol === 'tcp' || spec.protocol === 'udp';
-    const params: Record<string, string> = {
-      SecurityGroupId: groupId,
-      IpProtocol: spec.protocol,
-      PortRange: spec.ports ?? (ports ? '1/65535' : '-1/-1'),
-      Policy: spec.policy ?? 'accept',
-      Priority: String(spec.priority ?? 1),
-      NicType: 'intranet',
-      Description: description,
-    };
-    if (spec.sourcePorts) params.SourcePortRange = spec.sourcePorts;
+    const params = { SecurityGroupId: groupId, ...ruleParams(spec, ''), Description: description };
     const ingress = spec.direction === 'ingress';
-    const far = spec.peer.startsWith('sg-')
-      ? ingress
-        ? 'SourceGroupId'
-        : 'DestGroupId'
-      : ingress
-        ? 'SourceCidrIp'
-        : 'DestCidrIp';
-    params[far] = spec.peer;
-    if (spec.local) params[ingress ? 'DestCidrIp' : 'SourceCidrIp'] = spec.local;
     await this.call(ingress ? 'AuthorizeSecurityGroup' : 'AuthorizeSecurityGroupEgress', params);
     const attr = await this.call('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId });
     const rule = attr.Permissions.Permission.find(
@@ -168,6 +169,19 @@ export class Api {
     );
     assert.ok(rule, `the rule just authorized is listed: ${JSON.stringify(attr)}`);
     return rule.SecurityGroupRuleId;
+  }
+
+  /** Authorizes rules of one direction in one call (Permissions.N). */
+  async allowMany(groupId: string, direction: 'ingress' | 'egress', specs: readonly RuleSpec[]) {
+    if (specs.length === 0) return;
+    const params: Record<string, string> = { SecurityGroupId: groupId };
+    specs.forEach((spec, i) => {
+      Object.assign(params, ruleParams(spec, `Permissions.${i + 1}.`));
+    });
+    await this.call(
+      direction === 'ingress' ? 'AuthorizeSecurityGroup' : 'AuthorizeSecurityGroupEgress',
+      params,
+    );
   }
 
   revoke(groupId: string, direction: 'ingress' | 'egress', ruleId: string) {

@@ -56,6 +56,9 @@ export interface AgentStatus {
   readonly lastApplyMs: number | null;
   /** Tracked connections deleted so far. */
   readonly flowsDeleted: number;
+  /** Pages received, and how many of them were snapshots (one, unless a cursor could not resume). */
+  readonly pages: number;
+  readonly snapshots: number;
   readonly ports: readonly PortPlan[];
   readonly rssBytes: number;
 }
@@ -87,10 +90,13 @@ export class Agent {
   private transactions = 0;
   private lastApplyMs: number | null = null;
   private flowsDeleted = 0;
+  private pages = 0;
+  private snapshots = 0;
   private ports: readonly PortPlan[] = [];
   private readonly startedAt = new Date().toISOString();
   private readonly syncedWaiters: (() => void)[] = [];
   private resync: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -108,6 +114,9 @@ export class Agent {
       this.markDirty();
     }, this.opts.resyncMs ?? 30_000);
     this.resync.unref();
+    // the feed's troubles (a server away) and the memory show without a change
+    this.heartbeat = setInterval(() => this.report(), 1000);
+    this.heartbeat.unref();
   }
 
   /** Resolves after the first complete sync. */
@@ -117,6 +126,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     clearInterval(this.resync);
+    clearInterval(this.heartbeat);
     this.abort.abort();
     this.wake?.();
     await Promise.allSettled(this.loops);
@@ -134,6 +144,8 @@ export class Agent {
       try {
         const page = await this.opts.feed.next(this.model.state.cursor, signal);
         this.model.apply(page);
+        this.pages++;
+        if (page.snapshot !== null) this.snapshots++;
         this.markDirty();
       } catch (e) {
         if (signal.aborted) return;
@@ -240,6 +252,8 @@ export class Agent {
       transactions: this.transactions,
       lastApplyMs: this.lastApplyMs,
       flowsDeleted: this.flowsDeleted,
+      pages: this.pages,
+      snapshots: this.snapshots,
       ports: this.ports,
       rssBytes: process.memoryUsage().rss,
     };

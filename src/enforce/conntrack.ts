@@ -2,6 +2,9 @@
  * Tracked connections through the conntrack tool: listed in its `save` format (each line a
  * set of conntrack options), deleted in one `conntrack -R -` run that reads `-D` lines.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from './exec.js';
 
 /** A tracked flow, told by its original direction (who sent the first packet). */
@@ -65,13 +68,19 @@ export class Conntrack {
     return r.stdout.split('\n').flatMap((l) => parseSaveLine(l) ?? []);
   }
 
-  /** Deletes the flows' entries; one already gone is no error. */
+  /**
+   * Deletes the flows' entries in one run; one already gone is no error. (The lines go
+   * through a file: conntrack opens `-` as /dev/stdin, which a socket pipe cannot be.)
+   */
   async remove(flows: readonly Flow[]): Promise<void> {
     if (flows.length === 0) return;
-    await run(['conntrack', '-R', '-'], {
-      netns: this.netns,
-      input: `${flows.map(deleteLine).join('\n')}\n`,
-      okCodes: [1],
-    });
+    const dir = mkdtempSync(join(tmpdir(), 'ecssg-conntrack-'));
+    const file = join(dir, 'delete');
+    try {
+      writeFileSync(file, `${flows.map(deleteLine).join('\n')}\n`);
+      await run(['conntrack', '-R', file], { netns: this.netns, okCodes: [1] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }

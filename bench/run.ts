@@ -4,10 +4,13 @@
  * Sections: http (DescribeRegions, service vs bare node:http), store (Authorize and
  * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
  * sqlite), engine (decisions per second of the compiled engine vs the reference), and
- * nonces (claims per second and memory per remembered signature nonce).
+ * nonces (claims per second and memory per remembered signature nonce), and enforce (the
+ * agent: compile and apply, propagation to the kernel, per-connection kernel cost, memory;
+ * root).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
+import { benchEnforce } from './enforce.js';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchNonces } from './nonces.js';
@@ -40,6 +43,7 @@ const sections: Section[] = [
   { name: 'store', run: () => benchStore({ durationMs, warmupMs, store }) },
   { name: 'engine', run: () => benchEngine() },
   { name: 'nonces', run: () => benchNonces() },
+  { name: 'enforce', run: () => benchEnforce({ durationMs }) },
 ];
 
 const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;

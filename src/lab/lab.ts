@@ -33,7 +33,8 @@ export class LabError extends Error {}
 function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new LabError(
-      'the lab needs root: it makes network namespaces (ip netns) and nftables tables in them',
+      'the lab needs root: it makes network namespaces (ip netns) and nftables tables in them ' +
+        "(without root: run the server and the lab inside `unshare -rnm bash` after 'mount -t tmpfs tmpfs /run')",
     );
   }
 }

@@ -167,27 +167,11 @@ async function delta(
       else if (c.kind === 'interface') for (const g of c.groupIds ?? []) foreignMembers.add(g);
     }
   }
-  const groups: SecurityGroup[] = [];
-  const deletedGroupIds: string[] = [];
-  for (const id of touched.group) {
-    const g = await tx.getGroup(id);
-    if (g) groups.push(g);
-    else deletedGroupIds.push(id);
-  }
-  const rules: Rule[] = [];
-  const deletedRuleIds: string[] = [];
-  for (const id of touched.rule) {
-    const r = await tx.getRule(id);
-    if (r) rules.push(r);
-    else deletedRuleIds.push(id);
-  }
-  const interfaces: NetworkInterface[] = [];
-  const deletedInterfaceIds: string[] = [];
-  for (const id of touched.interface) {
-    const e = await tx.getInterface(id);
-    if (e) interfaces.push(e);
-    else deletedInterfaceIds.push(id);
-  }
+  const [groups, deletedGroupIds] = await current(touched.group, (id) => tx.getGroup(id));
+  const [rules, deletedRuleIds] = await current(touched.rule, (id) => tx.getRule(id));
+  const [interfaces, deletedInterfaceIds] = await current(touched.interface, (id) =>
+    tx.getInterface(id),
+  );
   // Member addresses of foreign groups the account names: those whose members changed, and
   // those a rule of this page names (the reader may not have known them).
   const named = new Set(rules.flatMap((r) => (r.peerGroup ? [r.peerGroup.groupId] : [])));
@@ -210,6 +194,21 @@ async function delta(
     deletedInterfaceIds,
     peerGroups: peers,
   };
+}
+
+/** The objects of `ids` that exist now, and the ids of those that do not. */
+async function current<T>(
+  ids: Iterable<string>,
+  get: (id: string) => Promise<T | undefined>,
+): Promise<[T[], string[]]> {
+  const found: T[] = [];
+  const gone: string[] = [];
+  for (const id of ids) {
+    const x = await get(id);
+    if (x === undefined) gone.push(id);
+    else found.push(x);
+  }
+  return [found, gone];
 }
 
 async function peerGroups(

@@ -69,6 +69,22 @@ function elementChanges(t: string, name: string, ks: KernelSet, want: readonly s
   ];
 }
 
+/**
+ * Chains: a new one made (into `head`, before anything refers to it); one whose rule tags
+ * differ from the desired rules' flushed and refilled (into `rules`).
+ */
+function chainChanges(kernel: KernelState, rs: Ruleset, head: string[], rules: string[]): void {
+  const t = rs.table;
+  for (const [name, c] of rs.chains) {
+    const kc = kernel.chains.get(name);
+    if (!kc) head.push(chainCommand(t, name, c));
+    const tags = c.rules.map(ruleTag);
+    if (kc && kc.tags.length === tags.length && kc.tags.every((x, i) => x === tags[i])) continue;
+    if (kc) rules.push(`flush chain ${FAMILY} ${t} ${name}`);
+    for (const r of c.rules) rules.push(ruleCommand(t, name, r));
+  }
+}
+
 /** The transaction from `kernel` (null: no table) to `rs`; empty when they are equal. */
 export function plan(kernel: KernelState | null, rs: Ruleset): string[] {
   const t = rs.table;
@@ -91,14 +107,7 @@ export function plan(kernel: KernelState | null, rs: Ruleset): string[] {
     }
   }
   for (const [name, m] of rs.maps) if (!kernel.maps.has(name)) head.push(mapCommand(t, name, m));
-  for (const [name, c] of rs.chains) {
-    const kc = kernel.chains.get(name);
-    if (!kc) head.push(chainCommand(t, name, c));
-    const tags = c.rules.map(ruleTag);
-    if (kc && kc.tags.length === tags.length && kc.tags.every((x, i) => x === tags[i])) continue;
-    if (kc) rules.push(`flush chain ${FAMILY} ${t} ${name}`);
-    for (const r of c.rules) rules.push(ruleCommand(t, name, r));
-  }
+  chainChanges(kernel, rs, head, rules);
   for (const [name, m] of rs.maps) {
     const have = kernel.maps.get(name)?.entries ?? new Map<string, string>();
     const gone = [...have].filter(([k, v]) => m.entries.get(k) !== v).map(([k]) => quote(k));
@@ -144,13 +153,6 @@ export function planFailClosed(kernel: KernelState | null, rs: Ruleset): string[
     const added = [...m.entries].filter(([k]) => !have?.has(k)).map(([k, v]) => mapElement(k, v));
     entries.push(...elementCommands('add', t, name, added));
   }
-  for (const [name, c] of rs.chains) {
-    const kc = kernel.chains.get(name);
-    if (!kc) head.push(chainCommand(t, name, c));
-    const tags = c.rules.map(ruleTag);
-    if (kc && kc.tags.length === tags.length && kc.tags.every((x, i) => x === tags[i])) continue;
-    if (kc) rules.push(`flush chain ${FAMILY} ${t} ${name}`);
-    for (const r of c.rules) rules.push(ruleCommand(t, name, r));
-  }
+  chainChanges(kernel, rs, head, rules);
   return [...head, ...entries, ...rules];
 }

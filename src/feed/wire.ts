@@ -4,6 +4,7 @@
  * directions and policies in lower case, CIDRs with host bits cleared), so a decoded page
  * holds exactly the objects the server holds.
  */
+import { tagsView } from '../actions/views.js';
 import {
   type Cursor,
   type FeedPage,
@@ -17,9 +18,6 @@ import type { NetworkInterface, PortRange, Rule, SecurityGroup, Tag } from '../d
 type Obj = Record<string, unknown>;
 
 const range = (r: PortRange | null) => (r ? `${r.from}/${r.to}` : '');
-const tagsView = (tags: readonly Tag[]) => ({
-  Tag: tags.map((t) => ({ TagKey: t.key, TagValue: t.value })),
-});
 
 function groupView(g: SecurityGroup) {
   return {

@@ -7,12 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import type { AgentStatus } from '../../src/enforce/agent.js';
+import { databaseFor } from '../helpers/pg.js';
 import { CLI, runCli, startServer, type TestServer, tempDir } from '../helpers/server.js';
 import { Api, type Eni } from './api.js';
 import { noNamespaces, sleep } from './lab.js';
@@ -237,18 +236,10 @@ describe('the agent on two PostgreSQL nodes', {
   skip: skip ?? (DB_URL ? undefined : 'TEST_DATABASE_URL is not set'),
 }, () => {
   test('follows another node from the same cursor when its node goes away', async () => {
-    const name = `ecssg_agent_${process.pid}_${randomBytes(3).toString('hex')}`;
-    const admin = async (sql: string) => {
-      const c = new pg.Client({ connectionString: DB_URL });
-      await c.connect();
-      await c.query(sql).finally(() => c.end());
-    };
-    await admin(`CREATE DATABASE ${name}`);
-    const u = new URL(DB_URL!);
-    u.pathname = `/${name}`;
+    const url = await databaseFor(tempDir());
     const [one, two] = await Promise.all([
-      startServer({ args: ['--store', u.toString()] }),
-      startServer({ args: ['--store', u.toString()] }),
+      startServer({ args: ['--store', url] }),
+      startServer({ args: ['--store', url] }),
     ]);
     try {
       const api1 = new Api(one);
@@ -277,7 +268,6 @@ describe('the agent on two PostgreSQL nodes', {
       await x.stop();
     } finally {
       await Promise.all([one.stop(), two.stop()]);
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
   });
 });

@@ -5,39 +5,17 @@
  * node's commit. Needs TEST_DATABASE_URL (a role that may CREATE DATABASE).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { formatCursor, readFeed } from '../../src/domain/feed.js';
 import type { SecurityGroup } from '../../src/domain/types.js';
 import { FeedState } from '../../src/feed/state.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { Api } from '../enforce/api.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { databaseFor, sqlOn } from '../helpers/pg.js';
+import { startServer, type TestServer, tempDir } from '../helpers/server.js';
 
 const DB_URL = process.env.TEST_DATABASE_URL;
 const SKIP = 'TEST_DATABASE_URL is not set (scripts/pg-cluster.sh start DIR prints one to use)';
-const created: string[] = [];
-
-async function admin(sql: string, url = DB_URL): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-async function freshDatabase(): Promise<string> {
-  const name = `ecssg_feed_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
-  created.push(name);
-  const u = new URL(DB_URL!);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 function group(id: string): SecurityGroup {
   return {
     id,
@@ -68,7 +46,7 @@ else
     let vsw = '';
 
     before(async () => {
-      const url = await freshDatabase();
+      const url = await databaseFor(tempDir());
       [one, two] = await Promise.all([
         startServer({ args: ['--store', url] }),
         startServer({ args: ['--store', url] }),
@@ -79,10 +57,7 @@ else
       vsw = await a.vswitch(vpc, '10.0.1.0/24');
     });
 
-    after(async () => {
-      await Promise.all([one?.stop(), two?.stop()]);
-      for (const name of created) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    });
+    after(() => Promise.all([one?.stop(), two?.stop()]));
 
     test('a follower taking each page from either node while both take concurrent writes misses nothing', async () => {
       const follower = new FeedState();
@@ -134,17 +109,17 @@ else
     });
 
     test('log order is commit order: a transaction that appends later commits later, so a reader never passes an entry still to commit', async () => {
-      const url = await freshDatabase();
+      const url = await databaseFor(tempDir());
       const [x, y] = [await PostgresStore.open(url), await PostgresStore.open(url)];
       try {
         // the transaction making sg-slow sleeps for a second right after its append
-        await admin(
+        await sqlOn(
           'CREATE FUNCTION slow_log() RETURNS trigger AS $$ BEGIN ' +
             "IF NEW.entries LIKE '%sg-slow%' THEN PERFORM pg_sleep(1); END IF; RETURN NEW; " +
             'END $$ LANGUAGE plpgsql',
           url,
         );
-        await admin(
+        await sqlOn(
           'CREATE TRIGGER slow_log AFTER INSERT ON change_log FOR EACH ROW EXECUTE FUNCTION slow_log()',
           url,
         );

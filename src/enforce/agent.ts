@@ -96,6 +96,8 @@ export class Agent {
   private readonly startedAt = new Date().toISOString();
   private readonly syncedWaiters: (() => void)[] = [];
   private resync: NodeJS.Timeout | undefined;
+  private cleaning: Promise<void> | null = null;
+  private cleanPorts: readonly PortPlan[] | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AgentOptions) {}
@@ -129,7 +131,7 @@ export class Agent {
     clearInterval(this.heartbeat);
     this.abort.abort();
     this.wake?.();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, this.cleaning]);
   }
 
   /** Apply the model to the kernel now (it changed outside the feed: the lab's plumbing). */
@@ -210,7 +212,25 @@ export class Agent {
     this.lastError = null;
     this.report();
     if (first) for (const w of this.syncedWaiters.splice(0)) w();
-    if (cmds.length > 0 || first) await this.cleanFlows(compiled.ports);
+    if (cmds.length > 0 || first) this.scheduleClean(compiled.ports);
+  }
+
+  /**
+   * Flow checks run beside the sync loop, one at a time, the latest ports winning: listing
+   * and judging every tracked connection must not delay the next transaction.
+   */
+  private scheduleClean(ports: readonly PortPlan[]): void {
+    this.cleanPorts = ports;
+    if (this.cleaning) return;
+    this.cleaning = (async () => {
+      while (this.cleanPorts !== null && !this.abort.signal.aborted) {
+        const next = this.cleanPorts;
+        this.cleanPorts = null;
+        await this.cleanFlows(next);
+      }
+    })().finally(() => {
+      this.cleaning = null;
+    });
   }
 
   /** Deletes the tracked flows the rules now in force would not accept. */

@@ -33,8 +33,12 @@ export class Nft {
     await run(['nft', '-f', '-'], { netns: this.netns, input: `${commands.join('\n')}\n` });
   }
 
-  /** Removes the table (and with it everything the agent put in the kernel). */
+  /** Removes the table (and with it everything the agent put in the kernel); none is fine. */
   async remove(): Promise<void> {
-    await run(['nft', 'delete', 'table', FAMILY, this.table], { netns: this.netns, okCodes: [1] });
+    try {
+      await run(['nft', 'delete', 'table', FAMILY, this.table], { netns: this.netns });
+    } catch (e) {
+      if (!/No such file or directory/.test((e as ExecError).stderr ?? '')) throw e;
+    }
   }
 }

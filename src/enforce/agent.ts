@@ -96,7 +96,8 @@ export class Agent {
   private readonly startedAt = new Date().toISOString();
   private readonly syncedWaiters: (() => void)[] = [];
   private resync: NodeJS.Timeout | undefined;
-  private cleaning: Promise<void> | null = null;
+  private cleaning = false;
+  private cleaned: Promise<void> = Promise.resolve();
   private cleanPorts: readonly PortPlan[] | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -131,7 +132,7 @@ export class Agent {
     clearInterval(this.heartbeat);
     this.abort.abort();
     this.wake?.();
-    await Promise.allSettled([...this.loops, this.cleaning]);
+    await Promise.allSettled([...this.loops, this.cleaned]);
   }
 
   /** Apply the model to the kernel now (it changed outside the feed: the lab's plumbing). */
@@ -222,15 +223,19 @@ export class Agent {
   private scheduleClean(ports: readonly PortPlan[]): void {
     this.cleanPorts = ports;
     if (this.cleaning) return;
-    this.cleaning = (async () => {
-      while (this.cleanPorts !== null && !this.abort.signal.aborted) {
-        const next = this.cleanPorts;
-        this.cleanPorts = null;
-        await this.cleanFlows(next);
+    this.cleaning = true;
+    this.cleaned = (async () => {
+      try {
+        while (this.cleanPorts !== null && !this.abort.signal.aborted) {
+          const next = this.cleanPorts;
+          this.cleanPorts = null;
+          await this.cleanFlows(next);
+        }
+      } finally {
+        // in the same step as the loop's last check: a request made after it starts anew
+        this.cleaning = false;
       }
-    })().finally(() => {
-      this.cleaning = null;
-    });
+    })();
   }
 
   /** Deletes the tracked flows the rules now in force would not accept. */
@@ -239,7 +244,9 @@ export class Agent {
     if (!ct) return;
     try {
       const enforced = new Set(ports.filter((p) => p.state === 'enforcing').map((p) => p.eniId));
-      const doomed = this.model.condemned(await ct.list(), enforced);
+      // connections already over carry nothing more (a new one on the same ports starts anew)
+      const live = (await ct.list()).filter((f) => f.state !== 'TIME_WAIT' && f.state !== 'CLOSE');
+      const doomed = this.model.condemned(live, enforced);
       if (doomed.length === 0) return;
       await ct.remove(doomed);
       this.flowsDeleted += doomed.length;

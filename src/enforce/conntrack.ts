@@ -16,6 +16,8 @@ export interface Flow {
   readonly sport?: number;
   readonly dport?: number;
   readonly icmp?: { readonly type: number; readonly code: number; readonly id: number };
+  /** TCP's state (ESTABLISHED, TIME_WAIT, …). */
+  readonly state?: string;
 }
 
 /** One line of `conntrack -L -o save`, or null for anything else. */
@@ -31,7 +33,8 @@ export function parseSaveLine(line: string): Flow | null {
   const proto = opt.get('-p');
   if (!src || !dst || !proto) return null;
   const n = (k: string) => (opt.has(k) ? Number(opt.get(k)) : undefined);
-  const flow: Flow = { proto, src, dst };
+  const state = opt.get('--state');
+  const flow: Flow = state === undefined ? { proto, src, dst } : { proto, src, dst, state };
   if (opt.has('--sport')) return { ...flow, sport: n('--sport'), dport: n('--dport') };
   if (opt.has('--icmp-type')) {
     return {

@@ -7,6 +7,8 @@
  * passes that the rules drop.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/enforce/exec.js';
 import { alive } from '../../src/lab/lab.js';
@@ -111,7 +113,15 @@ describe('changes, connections and restarts in the kernel', { skip }, () => {
     const t0 = Date.now();
     for (;;) {
       if (!(await p.ask({ op: 'send', handle: c22.handle!, timeoutMs: 150 })).ok) break;
-      assert.ok(Date.now() - t0 < 1000, 'the revoked connection still passes data after a second');
+      if (Date.now() - t0 >= 1000) {
+        const log = readFileSync(join(lab.dir, 'agent.log'), 'utf8')
+          .trimEnd()
+          .split('\n')
+          .slice(-5);
+        assert.fail(
+          `the revoked connection still passes data after a second (revoked ${new Date(t0).toISOString()}; the agent's log: ${log.join(' | ')})`,
+        );
+      }
     }
     const stopped = Date.now() - t0;
     console.log(
@@ -160,6 +170,7 @@ describe('changes, connections and restarts in the kernel', { skip }, () => {
     };
     const before = await handles();
     // probes all along: 8080 is dropped by the old rules and the new ones; 22 passes in both
+    // (a timeout of 22 is tried again with 1.2 s before it counts: a loaded machine is slow)
     let probing = true;
     const wrong: string[] = [];
     let probes = 0;
@@ -167,7 +178,7 @@ describe('changes, connections and restarts in the kernel', { skip }, () => {
       while (probing) {
         const [p8080, p22] = await Promise.all([
           lab.kernel(tcp(8080), false, 150),
-          lab.kernel(tcp(22), true, 150),
+          lab.kernel(tcp(22), true, 300),
         ]);
         probes++;
         if (p8080) wrong.push('8080 passed');

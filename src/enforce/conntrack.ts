@@ -2,7 +2,7 @@
  * Tracked connections through the conntrack tool: listed in its `save` format (each line a
  * set of conntrack options), deleted in one `conntrack -R -` run that reads `-D` lines.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './exec.js';
@@ -72,18 +72,29 @@ export class Conntrack {
   }
 
   /**
-   * Deletes the flows' entries in one run; one already gone is no error. (The lines go
-   * through a file: conntrack opens `-` as /dev/stdin, which a socket pipe cannot be.)
+   * Deletes the flows' entries in one run; one already gone is no error. (conntrack opens
+   * `-R -` as /dev/stdin, which a socket pipe cannot be: the lines go through a file, removed
+   * from the directory before conntrack starts, so nothing is left behind however it ends.)
    */
   async remove(flows: readonly Flow[]): Promise<void> {
     if (flows.length === 0) return;
     const dir = mkdtempSync(join(tmpdir(), 'ecssg-conntrack-'));
     const file = join(dir, 'delete');
+    let fd: number;
     try {
       writeFileSync(file, `${flows.map(deleteLine).join('\n')}\n`);
-      await run(['conntrack', '-R', file], { netns: this.netns, okCodes: [1] });
+      fd = openSync(file, 'r');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+    try {
+      await run(['conntrack', '-R', '/dev/stdin'], {
+        netns: this.netns,
+        okCodes: [1],
+        stdinFd: fd,
+      });
+    } finally {
+      closeSync(fd);
     }
   }
 }

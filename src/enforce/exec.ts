@@ -21,6 +21,8 @@ export class ExecError extends Error {
 export interface RunOptions {
   /** Written to the command's stdin. */
   input?: string;
+  /** An open file descriptor to be the command's stdin instead. */
+  stdinFd?: number;
   /** The named network namespace to run in; the current one when absent. */
   netns?: string;
   timeoutMs?: number;
@@ -44,13 +46,15 @@ export function inNetns(argv: readonly string[], netns?: string): string[] {
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const full = inNetns(argv, opts.netns);
   return new Promise((resolve, reject) => {
-    const child = spawn(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(full[0]!, full.slice(1), {
+      stdio: [opts.stdinFd ?? 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
@@ -64,7 +68,9 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         resolve({ code, stdout, stderr });
       } else reject(new ExecError(full, code, stderr || stdout));
     });
-    child.stdin.on('error', () => {}); // a tool that exits early closes its stdin
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // a tool that exits early closes its stdin
+      child.stdin.end(opts.input ?? '');
+    }
   });
 }

@@ -5,13 +5,15 @@
  * DescribeSecurityGroupAttribute on one and two nodes; `--store sqlite|postgres`, default
  * sqlite), engine (decisions per second of the compiled engine vs the reference), nonces
  * (claims per second and memory per remembered signature nonce), tls
- * (DescribeSecurityGroupAttribute over HTTPS vs plain HTTP on the same port), and analyze
+ * (DescribeSecurityGroupAttribute over HTTPS vs plain HTTP on the same port), analyze
  * (the time of a rule analysis of a 100-rule group and of an interface in 5 groups of 100
- * rules).
+ * rules), and enforce (the agent: compile and apply, propagation to the kernel,
+ * per-connection kernel cost, memory; root).
  */
 import { parseArgs } from 'node:util';
 import { stopAll } from '../test/helpers/spawn.js';
 import { benchAnalyze } from './analyze.js';
+import { benchEnforce } from './enforce.js';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchNonces } from './nonces.js';
@@ -47,6 +49,7 @@ const sections: Section[] = [
   { name: 'nonces', run: () => benchNonces() },
   { name: 'tls', run: () => benchTls({ durationMs, warmupMs }) },
   { name: 'analyze', run: () => benchAnalyze() },
+  { name: 'enforce', run: () => benchEnforce({ durationMs }) },
 ];
 
 const chosen = values.only ? sections.filter((s) => s.name === values.only) : sections;

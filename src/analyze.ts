@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { callRpc } from './client.js';
 import {
   CONNECTION_OPTIONS,
   CONNECTION_USAGE,
-  callRpc,
-  connection,
+  connectionFrom,
   REGION_USAGE,
-} from './client.js';
+} from './connection.js';
 
 export const ANALYZE_USAGE = `Usage: ecs-secgroup analyze sg-…|eni-… [options]
 
@@ -160,8 +160,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const failOn = values['fail-on'] ?? 'high';
   const threshold = LEVELS.indexOf(failOn as (typeof LEVELS)[number]);
   if (threshold < 0) throw new Error(`--fail-on expects one of ${LEVELS.join(', ')}`);
-  const { client, regionId } = connection(values);
-  const params: Record<string, string> = { RegionId: regionId };
+  const conn = connectionFrom(values);
+  const params: Record<string, string> = { RegionId: conn.regionId };
   if (target.startsWith('sg-')) params.SecurityGroupId = target;
   else params.NetworkInterfaceId = target;
   if (values.direction !== undefined) params.Direction = values.direction;
@@ -179,7 +179,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     Object.assign(params, whatIfParams(text, file));
   }
   const action = target.startsWith('sg-') ? 'AnalyzeSecurityGroup' : 'AnalyzeNetworkInterface';
-  const answer = await callRpc(client, action, params);
+  const answer = await callRpc(conn, action, params);
   process.stdout.write(values.json ? `${JSON.stringify(answer)}\n` : report(target, answer));
   const failing = (answer as Json).Findings.Finding.filter(
     (f: Json) => LEVELS.indexOf(f.Severity) >= threshold,

@@ -7,6 +7,7 @@ import { ConfigError } from './config-error.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { applyChanges, type Engine, loadEngine } from './engine/index.js';
 import { ApiError } from './errors.js';
+import { ChangeSignal } from './feed/signal.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_NONCE_LIMITS, type NonceLimits } from './nonces/window.js';
@@ -15,6 +16,7 @@ import { DEFAULT_THROTTLE, Throttle, type ThrottleSettings } from './protocol/th
 import { createFrontDoor } from './server.js';
 import { openStore } from './store/index.js';
 import { PostgresStore } from './store/postgres.js';
+import { DEFAULT_CHANGE_LOG_RETENTION } from './store/sql.js';
 import type { Change, Store } from './store/store.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 
@@ -39,6 +41,10 @@ export interface AppConfig {
   accessLog: boolean;
   /** A state document (what `export` writes) imported at start, before serving. */
   seed?: { file: string; doc: unknown };
+  /** Change-log positions kept for DescribeSecurityGroupChanges cursors. */
+  changeLogRetention: number;
+  /** DescribeSecurityGroupChanges long polls waiting at once, at most. */
+  maxFeedWaiters: number;
   tls: {
     /** Names the generated server certificate covers besides localhost, 127.0.0.1, ::1. */
     hostnames: string[];
@@ -59,6 +65,8 @@ export const DEFAULTS: AppConfig = {
   requestTimeoutMs: 60_000,
   throttle: DEFAULT_THROTTLE,
   accessLog: true,
+  changeLogRetention: DEFAULT_CHANGE_LOG_RETENTION,
+  maxFeedWaiters: 1000,
   tls: { hostnames: [] },
 };
 
@@ -91,6 +99,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     dataDir: resolve(cfg.dataDir),
     postgres: { log: (m, e) => log.warn(m, e) },
     nonceLimits: cfg.nonceLimits,
+    changeLogRetention: cfg.changeLogRetention,
   }).catch((e: NodeJS.ErrnoException) => {
     // SQLite: the data directory cannot hold the database
     if (!cfg.databaseUrl) throw new ConfigError(`--data-dir ${cfg.dataDir}: ${reason(e)}`);
@@ -103,6 +112,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     });
   }
   const engine = await followEngine(store, log);
+  const changes = followCommits(store, cfg.maxFeedWaiters);
   let ready = false;
   const throttle = new Throttle(cfg.throttle);
   const metrics = new Metrics({
@@ -122,6 +132,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
       get engine() {
         return engine.current;
       },
+      changes,
       now: Date.now,
     }),
     hostId: 'ecs-secgroup',
@@ -169,6 +180,7 @@ export async function startApp(cfg: AppConfig, log: Logger): Promise<App> {
     metricsPort: served?.port,
     async close() {
       ready = false;
+      changes.close(); // long polls answer now instead of holding the close up
       await door.close();
       served?.server.close();
       await store.close();
@@ -224,6 +236,15 @@ function reason(e: NodeJS.ErrnoException): string {
 /** An address that stands for every interface: no certificate name of its own. */
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** Wakes change-feed long polls after every commit, local or (on PostgreSQL) another node's. */
+function followCommits(store: Store, maxWaiters: number): ChangeSignal {
+  const signal = new ChangeSignal(maxWaiters);
+  store.subscribe(() => signal.notify());
+  // changes may have been missed: long polls re-read the log
+  if (store instanceof PostgresStore) store.onReload(() => signal.notify());
+  return signal;
 }
 
 /**

@@ -1,15 +1,13 @@
 /** `ecs-secgroup check`: asks a running server whether traffic is accepted, and why. */
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { ClientError, callRpc, RpcError } from './client.js';
 import {
-  ClientError,
   CONNECTION_OPTIONS,
   CONNECTION_USAGE,
-  callRpc,
-  connection,
+  connectionFrom,
   REGION_USAGE,
-  RpcError,
-} from './client.js';
+} from './connection.js';
 
 export const CHECK_USAGE = `Usage: ecs-secgroup check --from A --to B --proto P [--port N] [options]
 
@@ -82,8 +80,8 @@ export async function runCheck(argv: string[]): Promise<number> {
       throw new ClientError(`${flag} ${v}: expected a port number (0-65535)`);
     }
   }
-  const { client, regionId } = connection(values);
-  const params: Record<string, string> = { RegionId: regionId, IpProtocol: proto };
+  const conn = connectionFrom(values);
+  const params: Record<string, string> = { RegionId: conn.regionId, IpProtocol: proto };
   let direction: string;
   if (isEni(from) && isEni(to)) {
     direction = 'interface to interface';
@@ -106,7 +104,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     if (values['nic-type']) params.NicType = values['nic-type'];
   }
   for (const k of Object.keys(params)) if (params[k] === '') delete params[k];
-  const answer = (await callRpc(client, 'CheckSecurityGroupTraffic', params)) as View & {
+  const answer = (await callRpc(conn, 'CheckSecurityGroupTraffic', params)) as View & {
     Egress?: View;
     Ingress?: View;
   };

@@ -8,7 +8,9 @@ import { describeCheckError, runCheck } from './check.js';
 import { ClientError, RpcError } from './client.js';
 import { ConfigError } from './config-error.js';
 import { claimDataDir } from './data-dir.js';
+import { AgentUsageError, runAgent } from './enforce/cli.js';
 import { ApiError } from './errors.js';
+import { LabError, runLab } from './lab/cli.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { runExport, runImport, runReset } from './state-commands.js';
 
@@ -19,6 +21,8 @@ const USAGE = `Usage: ecs-secgroup [serve] [options]
        ecs-secgroup reset --data-dir DIR       empty a data directory (reset --help)
        ecs-secgroup analyze sg-…|eni-… [--json] [--what-if FILE] [--fail-on LEVEL]
                     (see: ecs-secgroup analyze --help)
+       ecs-secgroup agent --bind eni-…=IFNAME … (see: ecs-secgroup agent --help)
+       ecs-secgroup lab up|status|exec|down … (see: ecs-secgroup lab --help)
 
 Serves the Alibaba Cloud ECS API (2014-05-26) for security groups over HTTP and HTTPS
 (both on the same port).
@@ -54,6 +58,10 @@ Options:
                                gets Throttling.User (default ${DEFAULTS.nonceLimits.maxPerKey})
   --max-nonces N               signature nonces remembered in all (on PostgreSQL: per node);
                                past it requests get Throttling (default ${DEFAULTS.nonceLimits.maxTotal})
+  --change-log-retention N     committed transactions the change log keeps for
+                               DescribeSecurityGroupChanges cursors (default ${DEFAULTS.changeLogRetention})
+  --max-feed-waiters N         DescribeSecurityGroupChanges long polls waiting at once; past
+                               it they get Throttling (default ${DEFAULTS.maxFeedWaiters})
   -h, --help                   show this help
 `;
 
@@ -97,6 +105,8 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
       'duplicate-rules': { type: 'string' },
       'max-nonces-per-key': { type: 'string' },
       'max-nonces': { type: 'string' },
+      'change-log-retention': { type: 'string' },
+      'max-feed-waiters': { type: 'string' },
       'tls-hostname': { type: 'string', multiple: true },
       'header-timeout': { type: 'string' },
       'request-timeout': { type: 'string' },
@@ -148,6 +158,20 @@ export function parseServeArgs(argv: string[]): { config: AppConfig; logLevel: L
         ),
         duplicateRules: dup,
       },
+      changeLogRetention: positiveInt(
+        'change-log-retention',
+        values['change-log-retention'],
+        DEFAULTS.changeLogRetention,
+        1,
+        1e9,
+      ),
+      maxFeedWaiters: positiveInt(
+        'max-feed-waiters',
+        values['max-feed-waiters'],
+        DEFAULTS.maxFeedWaiters,
+        1,
+        1e6,
+      ),
       headerTimeoutMs: positiveInt(
         'header-timeout',
         values['header-timeout'],
@@ -330,6 +354,20 @@ async function main(argv: string[]): Promise<void> {
     } catch (e) {
       process.stderr.write(`ecs-secgroup ${argv[0]}: ${describeCheckError(e)}\n`);
       process.exitCode = 2;
+    }
+    return;
+  }
+  if (argv[0] === 'agent' || argv[0] === 'lab') {
+    const name = argv[0];
+    try {
+      const code = await (name === 'agent' ? runAgent : runLab)(argv.slice(1));
+      // a stopped agent leaves nothing to wait for (idle keep-alive sockets would delay it)
+      if (name === 'agent') process.exit(code);
+      process.exitCode = code;
+    } catch (e) {
+      const known = e instanceof AgentUsageError || e instanceof LabError || isParseArgsError(e);
+      process.stderr.write(`ecs-secgroup ${name}: ${describeCheckError(e)}\n`);
+      process.exitCode = known ? 2 : 1;
     }
     return;
   }

@@ -77,43 +77,12 @@ function readCa(file: string | undefined): string[] | undefined {
   }
 }
 
-/** The flags every command that talks to a running service takes (parseArgs options). */
-export const CONNECTION_FLAGS = {
-  endpoint: { type: 'string' },
-  ca: { type: 'string' },
-  'access-key-id': { type: 'string' },
-  'access-key-secret': { type: 'string' },
-} as const;
-
-export const CONNECTION_USAGE = `  --endpoint URL            server: host:port, http://… or https://… (default
-                            $ECS_SECGROUP_ENDPOINT or 127.0.0.1:8080; no scheme means http://)
-  --ca FILE                 CA certificate for https:// (default $ECS_SECGROUP_CA_FILE, else
-                            data/tls/ca.pem when it exists)
-  --access-key-id ID        default $ALIBABA_CLOUD_ACCESS_KEY_ID or "test"
-  --access-key-secret S     default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or "test"
-`;
-
-/** Client options from the connection flags, their environment variables and defaults. */
-export function connectionOf(values: {
-  endpoint?: string;
-  ca?: string;
-  'access-key-id'?: string;
-  'access-key-secret'?: string;
-}): ClientOptions {
-  return {
-    endpoint: values.endpoint ?? process.env.ECS_SECGROUP_ENDPOINT ?? '127.0.0.1:8080',
-    caFile: defaultCaFile(values.ca),
-    accessKeyId: values['access-key-id'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? 'test',
-    accessKeySecret:
-      values['access-key-secret'] ?? process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? 'test',
-  };
-}
-
 /** Calls `action`: a signed (v1) POST with the parameters as a form body, answered in JSON. */
 export async function callRpc(
   opts: ClientOptions,
   action: string,
   params: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const origin = parseEndpoint(opts.endpoint);
   const all: [string, string][] = Object.entries({
@@ -144,7 +113,9 @@ export async function callRpc(
             'content-type': 'application/x-www-form-urlencoded',
             'content-length': Buffer.byteLength(form),
           },
-          timeout: opts.timeoutMs ?? 30_000,
+          // a caller's signal bounds the call itself (a long poll outlasts the default)
+          timeout: opts.timeoutMs ?? (signal ? 0 : 30_000),
+          ...(signal ? { signal } : {}),
           ...(ca ? { ca } : {}),
         },
         (res) => {
@@ -163,6 +134,7 @@ export async function callRpc(
       req.end(form);
     },
   ).catch((e: NodeJS.ErrnoException) => {
+    if (signal?.aborted) throw signal.reason ?? e;
     const code = e.code ?? e.message;
     const hint = /CERT|VERIFY|SELF_SIGNED|ISSUER/.test(code)
       ? ` (its certificate is not trusted: give --ca FILE, e.g. DATA/tls/ca.pem)`
@@ -181,18 +153,4 @@ export async function callRpc(
     throw new RpcError(String(body.Code), status, String(body.Message));
   }
   return body;
-}
-
-/** The connection flags and `--region` (check, analyze). */
-export const CONNECTION_OPTIONS = { ...CONNECTION_FLAGS, region: { type: 'string' } } as const;
-
-export const REGION_USAGE = `  --region ID               region of the resources (default cn-hangzhou)
-`;
-
-/** Where and as whom a client command calls, and in which region. */
-export function connection(values: Parameters<typeof connectionOf>[0] & { region?: string }): {
-  client: ClientOptions;
-  regionId: string;
-} {
-  return { client: connectionOf(values), regionId: values.region ?? 'cn-hangzhou' };
 }

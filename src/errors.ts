@@ -132,6 +132,11 @@ export const CATALOGUE = {
     400,
     'Request was denied due to request throttling: the service remembers as many signature nonces as it may (--max-nonces); retry in a minute.',
   ),
+  'Throttling#feed': entry(
+    'Throttling',
+    400,
+    'Request was denied due to request throttling: as many DescribeSecurityGroupChanges long polls wait as the server allows (--max-feed-waiters); retry shortly, or poll with WaitSeconds=0.',
+  ),
   'Throttling.User': entry('Throttling.User', 400, 'Request was denied due to user flow control.'),
   'Throttling.User#nonces': entry(
     'Throttling.User',
@@ -603,6 +608,12 @@ export const CATALOGUE = {
     'InvalidParam.SecurityGroupRuleId',
     400,
     'The rule %s that %s names is not a rule of %s.',
+  ),
+  // --- the change feed (DescribeSecurityGroupChanges, this product's own action)
+  'InvalidCursor.Malformed': entry(
+    'InvalidCursor.Malformed',
+    400,
+    'The specified Cursor is not valid: give the Cursor of a previous DescribeSecurityGroupChanges answer, or none for a snapshot.',
   ),
 } as const satisfies Record<string, ErrorEntry>;
 

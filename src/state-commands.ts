@@ -9,8 +9,9 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { importDocument } from './actions/state.js';
 import { DEFAULTS } from './app.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, callRpc, connectionOf } from './client.js';
+import { callRpc } from './client.js';
 import { ConfigError } from './config-error.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionFrom } from './connection.js';
 import { refuseIfServed, resetDataDir } from './data-dir.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
 import { exportState, stateText } from './domain/state.js';
@@ -132,7 +133,7 @@ export async function runExport(argv: string[]): Promise<void> {
     if (values.account !== undefined) {
       throw new ConfigError('--account is for direct mode: through a service, the key decides');
     }
-    const answer = await callRpc(connectionOf(values), 'ExportState', {});
+    const answer = await callRpc(connectionFrom(values), 'ExportState', {});
     write(values.out, stateText(answer.State as Record<string, unknown>));
     return;
   }
@@ -187,7 +188,7 @@ export async function runImport(argv: string[]): Promise<void> {
   const store = await directStore(values);
   if (!store) {
     const zipped = gzipSync(JSON.stringify(doc)).toString('base64');
-    const answer = await callRpc(connectionOf(values), 'ImportState', { StateGzip: zipped });
+    const answer = await callRpc(connectionFrom(values), 'ImportState', { StateGzip: zipped });
     result = { created: Number(answer.Created), unchanged: Number(answer.Unchanged) };
   } else {
     try {

@@ -2,6 +2,7 @@
 import type { AccountDirectory } from '../domain/accounts.js';
 import type { Account } from '../domain/types.js';
 import type { Engine } from '../engine/index.js';
+import type { ChangeSignal } from '../feed/signal.js';
 import type { ApiCall } from '../protocol/handler.js';
 import type { Store } from '../store/store.js';
 
@@ -17,6 +18,8 @@ export interface Services {
   limits: Limits;
   /** The decision engine, kept equal to the committed model. */
   engine: Engine;
+  /** Wakes change-feed long polls after every commit (this node's and other nodes'). */
+  changes: ChangeSignal;
   now(): number;
 }
 

@@ -7,6 +7,7 @@ import { checkSecurityGroupTraffic } from './check-traffic.js';
 import type { ActionDef, Services } from './context.js';
 import { createSecurityGroup } from './create-security-group.js';
 import { deleteSecurityGroup } from './delete-security-group.js';
+import { describeSecurityGroupChanges } from './describe-changes.js';
 import { describeRegions } from './describe-regions.js';
 import { describeSecurityGroupAttribute } from './describe-security-group-attribute.js';
 import { describeSecurityGroupReferences } from './describe-security-group-references.js';
@@ -89,6 +90,7 @@ export const ACTIONS: readonly ActionDef[] = [
   importStateAction,
   analyzeSecurityGroup,
   analyzeNetworkInterface,
+  describeSecurityGroupChanges,
   // VPC 2016-04-28
   createVpc,
   describeVpcs,

@@ -27,6 +27,7 @@ import {
 import { mutate } from './idempotency.js';
 import { numberedPage, tokenPage } from './paging.js';
 import { Params } from './params.js';
+import { tagsView } from './views.js';
 
 /** A stable, locally administered MAC address derived from the interface id. */
 function macOf(id: string): string {
@@ -81,7 +82,7 @@ export function interfaceView(e: NetworkInterface) {
       DeviceIndex: 0,
       NetworkCardIndex: 0,
     },
-    Tags: { Tag: e.tags.map((t) => ({ TagKey: t.key, TagValue: t.value })) },
+    Tags: tagsView(e.tags),
   };
 }
 

@@ -1,7 +1,12 @@
 /** Wire views of model objects: field names and shapes as the official SDK models have them. */
 import type { AccountDirectory } from '../domain/accounts.js';
-import type { PortRange, Rule, SecurityGroup } from '../domain/types.js';
+import type { PortRange, Rule, SecurityGroup, Tag } from '../domain/types.js';
 import type { Tx } from '../store/store.js';
+
+/** Tags as the SDK models show them: `{Tag: [{TagKey, TagValue}]}`. */
+export const tagsView = (tags: readonly Tag[]) => ({
+  Tag: tags.map((t) => ({ TagKey: t.key, TagValue: t.value })),
+});
 
 const range = (r: PortRange | null) => (r ? `${r.from}/${r.to}` : '');
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -110,6 +115,6 @@ export function groupView(
     EcsCount: counts.ecs,
     AvailableInstanceAmount: Math.max(0, 2000 - counts.ecs),
     ServiceManaged: false,
-    Tags: { Tag: g.tags.map((t) => ({ TagKey: t.key, TagValue: t.value })) },
+    Tags: tagsView(g.tags),
   };
 }

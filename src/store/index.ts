@@ -12,6 +12,8 @@ export interface OpenStoreOptions {
   postgres?: PostgresStoreOptions;
   /** Ceilings of remembered signature nonces (defaults: DEFAULT_NONCE_LIMITS). */
   nonceLimits?: NonceLimits;
+  /** Change-log positions kept (default DEFAULT_CHANGE_LOG_RETENTION). */
+  changeLogRetention?: number;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -24,7 +26,11 @@ export function isPostgresUrl(url: string | undefined): url is string {
  */
 export async function openStore(opts: OpenStoreOptions): Promise<Store & { nonces: NonceCache }> {
   if (isPostgresUrl(opts.url)) {
-    return PostgresStore.open(opts.url.trim(), { ...opts.postgres, nonceLimits: opts.nonceLimits });
+    return PostgresStore.open(opts.url.trim(), {
+      ...opts.postgres,
+      nonceLimits: opts.nonceLimits,
+      changeLogRetention: opts.changeLogRetention,
+    });
   }
-  return SqliteStore.open(opts.dataDir, opts.nonceLimits);
+  return SqliteStore.open(opts.dataDir, opts.nonceLimits, opts.changeLogRetention);
 }

@@ -163,6 +163,41 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE network_interfaces ADD COLUMN delete_on_release INTEGER NOT NULL DEFAULT 1',
     ],
   },
+  {
+    version: 6,
+    name: 'change log: every committed change set in commit order, for the change feed',
+    statements: [
+      // One row per committed transaction that changed groups, rules or interfaces: what it
+      // touched (kind, id, owner, region; for an interface the groups it was in before and
+      // after). Its position: on SQLite `seq` (one writer: commit order); on PostgreSQL its
+      // transaction id `txid`, read only below the oldest transaction still running, so a
+      // reader never passes one that commits late (see SqlTx.changeLogAfter).
+      {
+        sqlite: `CREATE TABLE change_log (
+        seq {{serial}},
+        committed_at {{bigint}} NOT NULL,
+        entries TEXT NOT NULL)`,
+        postgres: `CREATE TABLE change_log (
+        seq {{serial}},
+        txid {{bigint}} NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+        committed_at {{bigint}} NOT NULL,
+        entries TEXT NOT NULL)`,
+      },
+      { sqlite: null, postgres: 'CREATE UNIQUE INDEX change_log_txid ON change_log (txid)' },
+      // The log's identity (a cursor of another database is refused by it) and how far old
+      // rows have been deleted (a cursor at or before it cannot resume).
+      `CREATE TABLE change_log_state (
+        epoch TEXT NOT NULL,
+        trimmed_upto {{bigint}} NOT NULL)`,
+      {
+        sqlite:
+          'INSERT INTO change_log_state (epoch, trimmed_upto) VALUES (lower(hex(randomblob(8))), 0)',
+        postgres:
+          'INSERT INTO change_log_state (epoch, trimmed_upto) ' +
+          'VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 16), 0)',
+      },
+    ],
+  },
 ];
 
 /** The statement for `dialect`, or null when it has none there. */

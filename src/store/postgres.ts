@@ -32,7 +32,13 @@ import {
   nonceHash,
 } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
-import { type Executor, loadSnapshot, type Row, SqlTx } from './sql.js';
+import {
+  DEFAULT_CHANGE_LOG_RETENTION,
+  type Executor,
+  loadSnapshot,
+  type Row,
+  SqlTx,
+} from './sql.js';
 import type { Change, CommitInfo, Store, Tx } from './store.js';
 
 /** The NOTIFY channel carrying committed changes between nodes. */
@@ -60,6 +66,8 @@ export interface PostgresStoreOptions {
   nonceLimits?: NonceLimits;
   /** How often expired nonces are deleted from the shared table (default 10 s). */
   noncePurgeMs?: number;
+  /** Change-log positions kept (default DEFAULT_CHANGE_LOG_RETENTION). */
+  changeLogRetention?: number;
   /** This node's id in change notifications (default: random). */
   nodeId?: string;
   /** Where background problems (lost connections, listener errors) are reported. */
@@ -162,6 +170,10 @@ const GUARDED = /^\s*UPDATE\s+rules\b/i;
 
 class PgExecutor implements Executor {
   readonly forUpdate = ' FOR UPDATE';
+  readonly changeLog = {
+    position: 'txid',
+    horizon: 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint',
+  };
   private savepoints = 0;
 
   constructor(private readonly client: pg.PoolClient) {}
@@ -543,6 +555,13 @@ export class PostgresStore implements Store {
         const exec = new PgExecutor(client);
         const tx = new SqlTx(exec);
         const value = await fn(tx, exec);
+        if (writing) {
+          // no lock: the log's readers stop below the oldest transaction still running
+          await tx.appendChangeLog(
+            Date.now(),
+            this.opts.changeLogRetention ?? DEFAULT_CHANGE_LOG_RETENTION,
+          );
+        }
         await began;
         const notified =
           writing && tx.changes.length > 0

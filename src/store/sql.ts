@@ -3,6 +3,7 @@
  * placeholders over a small executor; dialect differences stay in the executor.
  */
 import type {
+  GroupRef,
   NetworkInterface,
   PortRange,
   Rule,
@@ -12,8 +13,11 @@ import type {
 } from '../domain/types.js';
 import {
   type Change,
+  type ChangeLogEntry,
+  type ChangeLogState,
   DuplicateRuleError,
   type IdempotencyRecord,
+  type LoggedChange,
   type NewRule,
   type Tx,
 } from './store.js';
@@ -29,6 +33,12 @@ export interface Executor {
   lock(key: string): Promise<void>;
   /** Appended to a SELECT to lock the rows it reads. */
   readonly forUpdate: string;
+  /**
+   * The change log's positions: `seq` where one writer commits in order (SQLite); on
+   * PostgreSQL `txid`, visible below `horizon` (the oldest transaction id still running:
+   * every transaction below it has ended), so no later commit can take a lower position.
+   */
+  readonly changeLog: { position: string; horizon: string | null };
   isUniqueViolation(err: unknown): boolean;
 }
 
@@ -178,14 +188,100 @@ export class RuleCache {
   }
 }
 
+/** How many entries the change log keeps by default (older ones are deleted). */
+export const DEFAULT_CHANGE_LOG_RETENTION = 100_000;
+/** Old entries are deleted when the appended position is a multiple of this (or of the retention). */
+const TRIM_EVERY = 256;
+
+type Scope = { ownerUid: string; regionId: string };
+
 export class SqlTx implements Tx {
   /** What this transaction changed, for subscribers after commit. */
   readonly changes: Change[] = [];
+  /** The same changes as the change log records them (see `appendChangeLog`). */
+  readonly logged: LoggedChange[] = [];
+  /** Owner and region of the groups this transaction read or wrote. */
+  private readonly scopes = new Map<string, Scope>();
 
   constructor(
     private readonly db: Executor,
     private readonly cache?: RuleCache,
   ) {}
+
+  private remember(g: SecurityGroup | undefined): SecurityGroup | undefined {
+    if (g) this.scopes.set(g.id, { ownerUid: g.ownerUid, regionId: g.regionId });
+    return g;
+  }
+
+  /** The owner and region of a group, read once per transaction. */
+  private async scopeOf(groupId: string): Promise<Scope> {
+    let s = this.scopes.get(groupId);
+    if (s === undefined) {
+      const rows = await this.db.all(
+        'SELECT owner_uid, region_id FROM security_groups WHERE id = ?',
+        [groupId],
+      );
+      s = { ownerUid: str(rows[0]?.owner_uid), regionId: str(rows[0]?.region_id) };
+      this.scopes.set(groupId, s);
+    }
+    return s;
+  }
+
+  private async logRule(id: string, groupId: string): Promise<void> {
+    this.logged.push({ kind: 'rule', id, ...(await this.scopeOf(groupId)) });
+  }
+
+  private async groupsOfInterface(id: string): Promise<string[]> {
+    const rows = await this.db.all(
+      'SELECT group_id FROM interface_groups WHERE interface_id = ? ORDER BY group_id',
+      [id],
+    );
+    return rows.map((r) => str(r.group_id));
+  }
+
+  private logInterface(
+    e: Scope & { id: string },
+    before: readonly string[],
+    after: readonly string[],
+  ) {
+    const groupIds = [...new Set([...before, ...after])].sort();
+    this.logged.push({
+      kind: 'interface',
+      id: e.id,
+      ownerUid: e.ownerUid,
+      regionId: e.regionId,
+      groupIds,
+    });
+  }
+
+  /**
+   * Appends what this transaction changed to the change log, as the store's last statement
+   * before COMMIT (positions: see Executor.changeLog). Now and then (every TRIM_EVERY
+   * appends, or every `retention`) the entries more than `retention` appends old are
+   * deleted. Returns the append's `seq`, or undefined when nothing was changed.
+   */
+  async appendChangeLog(nowMs: number, retention: number): Promise<number | undefined> {
+    if (this.logged.length === 0) return undefined;
+    const seq = await this.db.insertReturningSeq(
+      'INSERT INTO change_log (committed_at, entries) VALUES (?, ?)',
+      [nowMs, JSON.stringify(this.logged.map(compactLogged))],
+    );
+    if (seq % Math.min(TRIM_EVERY, retention) === 0 && seq > retention) {
+      const upto = seq - retention;
+      // positions at or before the last one deleted can no longer resume
+      const last = await this.db.all(
+        `SELECT MAX(${this.db.changeLog.position}) AS pos FROM change_log WHERE seq <= ?`,
+        [upto],
+      );
+      const pos = Number(last[0]?.pos ?? 0);
+      await this.db.run('DELETE FROM change_log WHERE seq <= ?', [upto]);
+      await this.db.run('UPDATE change_log_state SET trimmed_upto = ? WHERE trimmed_upto < ?', [
+        pos,
+        pos,
+      ]);
+    }
+    return seq;
+  }
 
   private async one<T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
     const rows = await this.db.all(sql, params);
@@ -221,15 +317,21 @@ export class SqlTx implements Tx {
       ],
     );
     this.changes.push({ kind: 'group', id: g.id, group: g });
+    this.remember(g);
+    this.logged.push({ kind: 'group', id: g.id, ownerUid: g.ownerUid, regionId: g.regionId });
   }
-  getGroup(id: string) {
-    return this.one('SELECT * FROM security_groups WHERE id = ?', [id], toGroup);
+  async getGroup(id: string) {
+    return this.remember(
+      await this.one('SELECT * FROM security_groups WHERE id = ?', [id], toGroup),
+    );
   }
-  lockGroup(id: string) {
-    return this.one(
-      `SELECT * FROM security_groups WHERE id = ?${this.db.forUpdate}`,
-      [id],
-      toGroup,
+  async lockGroup(id: string) {
+    return this.remember(
+      await this.one(
+        `SELECT * FROM security_groups WHERE id = ?${this.db.forUpdate}`,
+        [id],
+        toGroup,
+      ),
     );
   }
   async updateGroup(g: SecurityGroup): Promise<void> {
@@ -239,22 +341,27 @@ export class SqlTx implements Tx {
       [g.name, g.description, g.innerAccessPolicy, JSON.stringify(g.tags), g.resourceGroupId, g.id],
     );
     this.changes.push({ kind: 'group', id: g.id, group: g });
+    this.remember(g);
+    this.logged.push({ kind: 'group', id: g.id, ownerUid: g.ownerUid, regionId: g.regionId });
   }
   async deleteGroup(id: string): Promise<void> {
+    const scope = await this.scopeOf(id);
     for (const r of await this.listRules(id)) {
       this.changes.push({ kind: 'rule', id: r.id, rule: null });
+      this.logged.push({ kind: 'rule', id: r.id, ...scope });
     }
     await this.db.run('DELETE FROM rules WHERE group_id = ?', [id]);
     this.cache?.drop(id);
     await this.db.run('DELETE FROM security_groups WHERE id = ?', [id]);
     this.changes.push({ kind: 'group', id, group: null });
+    this.logged.push({ kind: 'group', id, ...scope });
   }
   async listGroups(ownerUid: string, regionId: string): Promise<SecurityGroup[]> {
     const rows = await this.db.all(
       'SELECT * FROM security_groups WHERE owner_uid = ? AND region_id = ? ORDER BY seq',
       [ownerUid, regionId],
     );
-    return rows.map(toGroup);
+    return rows.map((r) => this.remember(toGroup(r))!);
   }
   async lockGroupQuota(ownerUid: string, regionId: string): Promise<number> {
     await this.db.lock(`group-quota:${ownerUid}:${regionId}`);
@@ -279,6 +386,7 @@ export class SqlTx implements Tx {
     const rule: Rule = { ...r, seq };
     this.cache?.drop(rule.securityGroupId);
     this.changes.push({ kind: 'rule', id: rule.id, rule });
+    await this.logRule(rule.id, rule.securityGroupId);
     return rule;
   }
   async updateRule(r: Rule, identity: string): Promise<void> {
@@ -296,14 +404,15 @@ export class SqlTx implements Tx {
     }
     this.cache?.drop(r.securityGroupId);
     this.changes.push({ kind: 'rule', id: r.id, rule: r });
+    await this.logRule(r.id, r.securityGroupId);
   }
   async deleteRule(id: string): Promise<void> {
-    if (this.cache) {
-      const rows = await this.db.all('SELECT group_id FROM rules WHERE id = ?', [id]);
-      if (rows[0]) this.cache.drop(String(rows[0].group_id));
-    }
+    const rows = await this.db.all('SELECT group_id FROM rules WHERE id = ?', [id]);
+    const groupId = rows[0] ? String(rows[0].group_id) : undefined;
+    if (groupId !== undefined) this.cache?.drop(groupId);
     await this.db.run('DELETE FROM rules WHERE id = ?', [id]);
     this.changes.push({ kind: 'rule', id, rule: null });
+    if (groupId !== undefined) await this.logRule(id, groupId);
   }
   getRule(id: string) {
     return this.one('SELECT * FROM rules WHERE id = ?', [id], toRule);
@@ -448,6 +557,7 @@ export class SqlTx implements Tx {
     );
     await this.setMemberships(e);
     this.changes.push({ kind: 'interface', id: e.id, eni: e });
+    this.logInterface(e, [], e.securityGroupIds);
   }
   private async setMemberships(e: NetworkInterface): Promise<void> {
     await this.db.run('DELETE FROM interface_groups WHERE interface_id = ?', [e.id]);
@@ -462,6 +572,7 @@ export class SqlTx implements Tx {
     return this.one('SELECT * FROM network_interfaces WHERE id = ?', [id], toInterface);
   }
   async updateInterface(e: NetworkInterface): Promise<void> {
+    const before = await this.groupsOfInterface(e.id);
     await this.db.run(
       'UPDATE network_interfaces SET name = ?, description = ?, group_ids = ?, secondary_ips = ?, ' +
         'resource_group_id = ?, tags = ?, queue_number = ?, source_dest_check = ?, ' +
@@ -481,11 +592,21 @@ export class SqlTx implements Tx {
     );
     await this.setMemberships(e);
     this.changes.push({ kind: 'interface', id: e.id, eni: e });
+    this.logInterface(e, before, e.securityGroupIds);
   }
   async deleteInterface(id: string): Promise<void> {
+    const before = await this.groupsOfInterface(id);
+    const rows = await this.db.all(
+      'SELECT owner_uid, region_id FROM network_interfaces WHERE id = ?',
+      [id],
+    );
     await this.db.run('DELETE FROM interface_groups WHERE interface_id = ?', [id]);
     await this.db.run('DELETE FROM network_interfaces WHERE id = ?', [id]);
     this.changes.push({ kind: 'interface', id, eni: null });
+    if (rows[0]) {
+      const scope = { ownerUid: str(rows[0].owner_uid), regionId: str(rows[0].region_id) };
+      this.logInterface({ id, ...scope }, before, []);
+    }
   }
   async listInterfacesOf(ownerUid: string, regionId: string): Promise<NetworkInterface[]> {
     return (
@@ -504,6 +625,74 @@ export class SqlTx implements Tx {
   }
   countInterfacesInGroup(groupId: string) {
     return this.count('SELECT COUNT(*) AS n FROM interface_groups WHERE group_id = ?', [groupId]);
+  }
+
+  // --- the change feed
+  async changeLogState(): Promise<ChangeLogState> {
+    const { position, horizon } = this.db.changeLog;
+    const stable = horizon === null ? '' : ` WHERE ${position} < ${horizon}`;
+    const state = await this.db.all('SELECT epoch, trimmed_upto FROM change_log_state');
+    const head = await this.db.all(`SELECT MAX(${position}) AS head FROM change_log${stable}`);
+    const settling =
+      horizon !== null &&
+      (await this.db.all(`SELECT 1 AS n FROM change_log WHERE ${position} >= ${horizon} LIMIT 1`))
+        .length > 0;
+    return {
+      epoch: str(state[0]?.epoch),
+      head: Number(head[0]?.head ?? 0),
+      trimmedUpto: Number(state[0]?.trimmed_upto ?? 0),
+      settling,
+    };
+  }
+  async changeLogStamp(pos: number): Promise<number | undefined> {
+    const rows = await this.db.all(
+      `SELECT committed_at FROM change_log WHERE ${this.db.changeLog.position} = ?`,
+      [pos],
+    );
+    return rows[0] === undefined ? undefined : Number(rows[0].committed_at);
+  }
+  async changeLogAfter(pos: number, limit: number): Promise<ChangeLogEntry[]> {
+    const { position, horizon } = this.db.changeLog;
+    const stable = horizon === null ? '' : ` AND ${position} < ${horizon}`;
+    const rows = await this.db.all(
+      `SELECT ${position} AS pos, committed_at, entries FROM change_log ` +
+        `WHERE ${position} > ?${stable} ORDER BY ${position} LIMIT ?`,
+      [pos, limit],
+    );
+    return rows.map((r) => ({
+      pos: Number(r.pos),
+      committedAt: Number(r.committed_at),
+      changes: (JSON.parse(str(r.entries)) as CompactLogged[]).map(expandLogged),
+    }));
+  }
+  async listRulesOf(ownerUid: string, regionId: string): Promise<Rule[]> {
+    return (
+      await this.db.all(
+        'SELECT r.* FROM rules r JOIN security_groups g ON g.id = r.group_id ' +
+          'WHERE g.owner_uid = ? AND g.region_id = ? ORDER BY r.seq',
+        [ownerUid, regionId],
+      )
+    ).map(toRule);
+  }
+  async listForeignReferences(ownerUid: string, regionId: string): Promise<GroupRef[]> {
+    return (
+      await this.db.all(
+        'SELECT DISTINCT r.peer_group_id, r.peer_group_owner FROM rules r ' +
+          'JOIN security_groups g ON g.id = r.group_id ' +
+          'WHERE g.owner_uid = ? AND g.region_id = ? AND r.peer_group_id IS NOT NULL ' +
+          'AND r.peer_group_owner <> ? ORDER BY r.peer_group_id',
+        [ownerUid, regionId, ownerUid],
+      )
+    ).map((r) => ({ groupId: str(r.peer_group_id), ownerUid: str(r.peer_group_owner) }));
+  }
+  async listInterfacesInGroup(groupId: string): Promise<NetworkInterface[]> {
+    return (
+      await this.db.all(
+        'SELECT e.* FROM network_interfaces e JOIN interface_groups m ON m.interface_id = e.id ' +
+          'WHERE m.group_id = ? ORDER BY e.seq',
+        [groupId],
+      )
+    ).map(toInterface);
   }
 
   // --- idempotency
@@ -537,6 +726,27 @@ export class SqlTx implements Tx {
       [ownerUid, token, rec.action, rec.fingerprint, rec.response, expiresAtMs],
     );
   }
+}
+
+/** A logged change as the change log stores it (short keys: one row holds many). */
+interface CompactLogged {
+  k: LoggedChange['kind'];
+  id: string;
+  o: string;
+  r: string;
+  g?: readonly string[];
+}
+
+function compactLogged(c: LoggedChange): CompactLogged {
+  return c.groupIds === undefined
+    ? { k: c.kind, id: c.id, o: c.ownerUid, r: c.regionId }
+    : { k: c.kind, id: c.id, o: c.ownerUid, r: c.regionId, g: c.groupIds };
+}
+
+function expandLogged(c: CompactLogged): LoggedChange {
+  return c.g === undefined
+    ? { kind: c.k, id: c.id, ownerUid: c.o, regionId: c.r }
+    : { kind: c.k, id: c.id, ownerUid: c.o, regionId: c.r, groupIds: c.g };
 }
 
 export async function loadSnapshot(db: Executor) {

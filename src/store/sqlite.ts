@@ -14,7 +14,14 @@ import Database from 'better-sqlite3';
 import { apiError } from '../errors.js';
 import type { NonceLimits } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
-import { type Executor, loadSnapshot, type Row, RuleCache, SqlTx } from './sql.js';
+import {
+  DEFAULT_CHANGE_LOG_RETENTION,
+  type Executor,
+  loadSnapshot,
+  type Row,
+  RuleCache,
+  SqlTx,
+} from './sql.js';
 import { SqliteNonceCache } from './sqlite-nonces.js';
 import type { Change, CommitInfo, Store, Tx } from './store.js';
 
@@ -31,6 +38,7 @@ const MAX_BATCH = 256;
 class SqliteExecutor implements Executor {
   private readonly statements = new Map<string, Database.Statement>();
   readonly forUpdate = '';
+  readonly changeLog = { position: 'seq', horizon: null };
 
   constructor(private readonly db: Database.Database) {}
 
@@ -83,6 +91,8 @@ export class SqliteStore implements Store {
     readonly file: string,
     /** Signature nonces, remembered across restarts (see sqlite-nonces.ts). */
     readonly nonces: SqliteNonceCache,
+    /** Change-log positions kept (older entries are deleted). */
+    private readonly changeLogRetention = DEFAULT_CHANGE_LOG_RETENTION,
   ) {
     this.exec = new SqliteExecutor(db);
     this.control = {
@@ -94,7 +104,11 @@ export class SqliteStore implements Store {
     };
   }
 
-  static open(dataDir: string, nonceLimits?: NonceLimits): SqliteStore {
+  static open(
+    dataDir: string,
+    nonceLimits?: NonceLimits,
+    changeLogRetention?: number,
+  ): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, 'ecs-secgroup.db');
     const db = new Database(file);
@@ -105,6 +119,7 @@ export class SqliteStore implements Store {
       db,
       file,
       SqliteNonceCache.open(dataDir, { limits: nonceLimits }),
+      changeLogRetention,
     );
     store.migrate();
     return store;
@@ -200,7 +215,11 @@ export class SqliteStore implements Store {
         const tx = new SqlTx(this.exec, this.rules);
         try {
           const value = await job.fn(tx);
-          if (!job.read) this.control.release.run();
+          if (!job.read) {
+            // one writer: positions follow commit order
+            await tx.appendChangeLog(Date.now(), this.changeLogRetention);
+            this.control.release.run();
+          }
           outcomes.push({ job, ok: true, value, changes: tx.changes });
         } catch (err) {
           if (!job.read) {

@@ -1,5 +1,12 @@
 /** The storage interface the domain works against; SQLite and PostgreSQL implement it. */
-import type { NetworkInterface, Rule, SecurityGroup, Vpc, VSwitch } from '../domain/types.js';
+import type {
+  GroupRef,
+  NetworkInterface,
+  Rule,
+  SecurityGroup,
+  Vpc,
+  VSwitch,
+} from '../domain/types.js';
 
 /** A committed change, published to subscribers (the engine, other nodes) after commit. */
 export type Change =
@@ -11,6 +18,42 @@ export type Change =
 export interface CommitInfo {
   readonly ms: number;
   readonly transactions: number;
+}
+
+/**
+ * What the change log records of one change: enough to scope it to an account and region
+ * without the object (a deleted one is gone). For an interface, `groupIds` holds the groups
+ * it was in before and after the change: the groups whose member addresses it may have changed.
+ */
+export interface LoggedChange {
+  readonly kind: Change['kind'];
+  readonly id: string;
+  readonly ownerUid: string;
+  readonly regionId: string;
+  readonly groupIds?: readonly string[];
+}
+
+/** One committed transaction of the change log. */
+export interface ChangeLogEntry {
+  /** Its position, shared by every node: a later commit never takes one a reader has passed. */
+  readonly pos: number;
+  /** When it was appended (ms since the epoch); with `pos`, it identifies the entry. */
+  readonly committedAt: number;
+  readonly changes: readonly LoggedChange[];
+}
+
+export interface ChangeLogState {
+  /** The log's identity: fixed when the database was created. */
+  readonly epoch: string;
+  /** The last position appended (0 when none). */
+  readonly head: number;
+  /** Entries at or before this position have been deleted (retention). */
+  readonly trimmedUpto: number;
+  /**
+   * Entries past `head` are committed but not yet readable: a transaction that began writing
+   * before them is still running (PostgreSQL). They become readable within moments.
+   */
+  readonly settling?: boolean;
 }
 
 export interface IdempotencyRecord {
@@ -77,6 +120,19 @@ export interface Tx {
   listInterfacesOf(ownerUid: string, regionId: string): Promise<NetworkInterface[]>;
   listInterfacesInVSwitch(vSwitchId: string): Promise<NetworkInterface[]>;
   countInterfacesInGroup(groupId: string): Promise<number>;
+
+  // the change feed: reads of the change log and of what a feed page shows
+  changeLogState(): Promise<ChangeLogState>;
+  /** `committedAt` of the entry at `pos`, or undefined when there is none. */
+  changeLogStamp(pos: number): Promise<number | undefined>;
+  /** Entries after `pos`, in order, at most `limit`. */
+  changeLogAfter(pos: number, limit: number): Promise<ChangeLogEntry[]>;
+  /** Every rule of the owner's groups in the region. */
+  listRulesOf(ownerUid: string, regionId: string): Promise<Rule[]>;
+  /** The groups of other accounts that the owner's rules in the region name. */
+  listForeignReferences(ownerUid: string, regionId: string): Promise<GroupRef[]>;
+  /** The interfaces in a group (of whichever account). */
+  listInterfacesInGroup(groupId: string): Promise<NetworkInterface[]>;
 
   // idempotency (ClientToken), kept 24 hours
   getIdempotency(

@@ -16,8 +16,8 @@ function adminUrl(): string {
   return url;
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: adminUrl() });
+async function admin<T>(fn: (c: pg.Client) => Promise<T>, url = adminUrl()): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     return await fn(c);
@@ -46,4 +46,9 @@ export async function dropCreatedDatabases(): Promise<void> {
     for (const name of created) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
   created.clear();
+}
+
+/** Runs one statement on the database at `url` (default: the admin database). */
+export async function sqlOn(sql: string, url?: string): Promise<void> {
+  await admin((c) => c.query(sql), url);
 }

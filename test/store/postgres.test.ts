@@ -89,7 +89,7 @@ function rule(id: string, groupId: string, port: number): NewRule {
     peerGroup: null,
     localCidr: null,
     localIpv6Cidr: null,
-    peerCidrText: null,
+    peerCidrText: '10.0.0.0/8',
     localCidrText: null,
     description: '',
     createTime: '2024-01-01T00:00:00Z',

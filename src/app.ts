@@ -5,7 +5,8 @@ import { actionTable } from './actions/index.js';
 import { importDocument } from './actions/state.js';
 import { ConfigError } from './config-error.js';
 import { AccountDirectory, DEFAULT_ACCOUNT, loadAccounts } from './domain/accounts.js';
-import { applyChanges, type Engine, loadEngine } from './engine/index.js';
+import type { Change, Store } from './domain/store.js';
+import { applyChanges, type Engine, engineOf } from './engine/index.js';
 import { ApiError } from './errors.js';
 import { ChangeSignal } from './feed/signal.js';
 import type { Logger } from './log.js';
@@ -17,7 +18,6 @@ import { createFrontDoor } from './server.js';
 import { openStore } from './store/index.js';
 import { PostgresStore } from './store/postgres.js';
 import { DEFAULT_CHANGE_LOG_RETENTION } from './store/sql.js';
-import type { Change, Store } from './store/store.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 
 export interface AppConfig {
@@ -254,7 +254,7 @@ function followCommits(store: Store, maxWaiters: number): ChangeSignal {
  * meanwhile are applied on top of it before it replaces the old one.
  */
 async function followEngine(store: Store, log: Logger): Promise<{ current: Engine }> {
-  const holder = { current: await loadEngine(store) };
+  const holder = { current: engineOf(await store.snapshot()) };
   let pending: Change[] | null = null;
   store.subscribe((changes) => {
     if (pending) pending.push(...changes);
@@ -264,17 +264,20 @@ async function followEngine(store: Store, log: Logger): Promise<{ current: Engin
     store.onReload(() => {
       if (pending) return;
       pending = [];
-      loadEngine(store).then(
-        (fresh) => {
-          applyChanges(fresh, pending ?? []);
-          holder.current = fresh;
-          pending = null;
-        },
-        (err) => {
-          pending = null;
-          log.error('rebuilding the decision engine failed; keeping the current one', err);
-        },
-      );
+      store
+        .snapshot()
+        .then(engineOf)
+        .then(
+          (fresh) => {
+            applyChanges(fresh, pending ?? []);
+            holder.current = fresh;
+            pending = null;
+          },
+          (err) => {
+            pending = null;
+            log.error('rebuilding the decision engine failed; keeping the current one', err);
+          },
+        );
     });
   }
   return holder;

@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommitInfo } from './domain/store.js';
 import type { RequestRecord } from './log.js';
 import type { NonceStats } from './nonces/window.js';
-import type { CommitInfo } from './store/store.js';
 
 export interface MetricSources {
   engine(): { stats(): { groups: number; rules: number; interfaces: number }; decisions: number };

@@ -39,6 +39,14 @@ function importState(srv: TestServer, params: Record<string, string>) {
   );
 }
 
+/** Waits (up to 5 s) for `srv`'s log to match: stderr may arrive after the listening line. */
+async function logged(srv: TestServer, line: RegExp): Promise<void> {
+  for (let i = 0; i < 100 && !line.test(srv.stderr()); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(srv.stderr(), line);
+}
+
 async function cli(...args: string[]) {
   return runCli(args, { env: ENV });
 }
@@ -383,10 +391,10 @@ describe('serve --seed', () => {
     writeFileSync(file, first);
     const srv = await startServer({ args: ['--seed', file] });
     assert.equal(await exported(srv), first);
-    assert.match(srv.stderr(), /seeded account 1000000000000001 .*10 created/);
+    await logged(srv, /seeded account 1000000000000001 .*10 created/);
     assert.equal(await srv.stop(), 0);
     const again = await startServer({ dataDir: srv.dataDir, args: ['--seed', file] });
-    assert.match(again.stderr(), /0 created, 5 unchanged/);
+    await logged(again, /0 created, 5 unchanged/);
     const ecs = ecsClient(again);
     const doc = JSON.parse(first) as Doc;
     await ecs.modifySecurityGroupAttribute(

@@ -7,6 +7,7 @@
  */
 import { ownInterface } from '../domain/network.js';
 import { ownGroup } from '../domain/rules.js';
+import type { Tx } from '../domain/store.js';
 import type { Direction, Rule, SecurityGroup } from '../domain/types.js';
 import {
   type AnalysisInput,
@@ -15,7 +16,6 @@ import {
   interfaceSubject,
 } from '../engine/analyze/index.js';
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { analysisView } from './analysis-view.js';
 import { type ActionDef, type Call, ECS, type Services } from './context.js';
 import { domainContext } from './idempotency.js';

@@ -1,10 +1,10 @@
 /** What an action handler can use: the store, the accounts, the settings. */
 import type { AccountDirectory } from '../domain/accounts.js';
+import type { Store } from '../domain/store.js';
 import type { Account } from '../domain/types.js';
 import type { Engine } from '../engine/index.js';
 import type { ChangeSignal } from '../feed/signal.js';
 import type { ApiCall } from '../protocol/handler.js';
-import type { Store } from '../store/store.js';
 
 export interface Limits {
   maxRulesPerGroup: number;

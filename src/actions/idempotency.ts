@@ -1,8 +1,8 @@
 /** ClientToken idempotency and the domain context of a call. */
 import { createHash } from 'node:crypto';
 import type { DomainContext } from '../domain/rules.js';
+import type { Tx } from '../domain/store.js';
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import type { Call, DomainServices, Services } from './context.js';
 import type { Params } from './params.js';
 

@@ -4,8 +4,9 @@
  * here. Bounded: the oldest entry goes first. Nothing is kept when the store cannot tell
  * its version (PostgreSQL nodes). A kept result is rendered once per format (`reusable`).
  */
+
+import type { Store } from '../domain/store.js';
 import { reusable } from '../protocol/render.js';
-import type { Store } from '../store/store.js';
 
 export class ReadMemo<T extends object> {
   private readonly entries = new Map<string, { version: number; value: T }>();

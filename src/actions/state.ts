@@ -14,8 +14,8 @@ import {
   STATE_VERSION,
   type StateInput,
 } from '../domain/state.js';
+import type { Tx } from '../domain/store.js';
 import { ApiError, apiError, located } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { type ActionDef, type DomainServices, ECS } from './context.js';
 import { parseGroupInput } from './create-security-group.js';
 import { parseDescription, parseName, parseResourceGroupId, parseTags } from './fields.js';

@@ -1,7 +1,7 @@
 /** Wire views of model objects: field names and shapes as the official SDK models have them. */
 import type { AccountDirectory } from '../domain/accounts.js';
+import type { Tx } from '../domain/store.js';
 import type { PortRange, Rule, SecurityGroup, Tag } from '../domain/types.js';
-import type { Tx } from '../store/store.js';
 
 /** Tags as the SDK models show them: `{Tag: [{TagKey, TagValue}]}`. */
 export const tagsView = (tags: readonly Tag[]) => ({

@@ -3,6 +3,7 @@
  * DeleteVpc, and DescribeRouteTableList (each VPC has its system route table).
  */
 import { parseIpv4Cidr } from '../domain/cidr.js';
+import type { Tx } from '../domain/store.js';
 import { hasTags } from '../domain/tags.js';
 import type { Tag, Vpc } from '../domain/types.js';
 import {
@@ -14,7 +15,6 @@ import {
   routeTableIdOf,
 } from '../domain/vpcs.js';
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { type ActionDef, VPC } from './context.js';
 import { parseResourceGroupId, parseTagFilter, parseTags, parseVpcText } from './fields.js';
 import { mutate } from './idempotency.js';

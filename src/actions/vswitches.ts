@@ -10,11 +10,11 @@ import {
   ownVSwitch,
   deleteVSwitch as remove,
 } from '../domain/network.js';
+import type { Tx } from '../domain/store.js';
 import { hasTags } from '../domain/tags.js';
 import { interfaceAddresses, type VSwitch } from '../domain/types.js';
 import { routeTableIdOf } from '../domain/vpcs.js';
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { type ActionDef, VPC } from './context.js';
 import { parseTagFilter, parseTags, parseVpcText } from './fields.js';
 import { mutate } from './idempotency.js';

@@ -5,9 +5,9 @@
  * stored: added rules get the ids `Add.N` and come after every rule in creation order.
  */
 import { type DomainContext, type PermissionInput, plannedRules } from '../domain/rules.js';
+import type { Tx } from '../domain/store.js';
 import type { Rule, SecurityGroup } from '../domain/types.js';
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import type { Params } from './params.js';
 import { parsePermission } from './permission.js';
 

@@ -14,7 +14,7 @@
  * or one restored to an earlier point).
  */
 import { apiError } from '../errors.js';
-import type { ChangeLogEntry, Tx } from '../store/store.js';
+import type { ChangeLogEntry, Tx } from './store.js';
 import {
   interfaceAddresses,
   type NetworkInterface,

@@ -1,9 +1,9 @@
 /** Security groups: creation (quota, VPC), deletion (dependencies), attributes, references. */
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { apiTime, type Fixed, newId } from './ids.js';
 import type { DomainContext } from './rules.js';
 import { ownGroup } from './rules.js';
+import type { Tx } from './store.js';
 import type { GroupType, InnerAccessPolicy, SecurityGroup, Tag } from './types.js';
 
 export interface NewGroupInput {

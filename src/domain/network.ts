@@ -1,10 +1,10 @@
 /** vSwitches and network interfaces: the endpoints security groups protect. */
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { formatIpv4, ipv4Contains, ipv4Overlaps, parseIpv4, parseIpv4Cidr } from './cidr.js';
 import { apiTime, type Fixed, newId } from './ids.js';
 import { findRegion } from './regions.js';
 import { ownGroup } from './rules.js';
+import type { Tx } from './store.js';
 import {
   interfaceAddresses,
   type NetworkInterface,

@@ -3,10 +3,10 @@
  * Modify operations, each run inside one store transaction.
  */
 import { apiError, type ErrorKey } from '../errors.js';
-import type { NewRule, Tx } from '../store/store.js';
-import { DuplicateRuleError } from '../store/store.js';
 import type { AccountDirectory } from './accounts.js';
 import { apiTime, type Fixed, newId } from './ids.js';
+import type { NewRule, Tx } from './store.js';
+import { DuplicateRuleError } from './store.js';
 import type {
   Direction,
   NicType,

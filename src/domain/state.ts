@@ -9,7 +9,6 @@
  * importing a document twice changes nothing.
  */
 import { apiError, located } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { createGroup, type NewGroupInput } from './groups.js';
 import type { Fixed } from './ids.js';
 import {
@@ -20,6 +19,7 @@ import {
 } from './network.js';
 import { REGIONS } from './regions.js';
 import { authorize, type DomainContext, type PermissionInput } from './rules.js';
+import type { Tx } from './store.js';
 import type { NetworkInterface, Rule, SecurityGroup, Tag, Vpc, VSwitch } from './types.js';
 import { createVpc } from './vpcs.js';
 

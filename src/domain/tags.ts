@@ -4,9 +4,9 @@
  * tagging with a key it has replaces that tag's value.
  */
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { ownInterface, ownVSwitch } from './network.js';
 import { ownGroup } from './rules.js';
+import type { Tx } from './store.js';
 import type { Tag } from './types.js';
 import { ownVpc } from './vpcs.js';
 

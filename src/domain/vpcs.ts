@@ -1,8 +1,8 @@
 /** VPCs: where VPC-type security groups, vSwitches and interfaces live. */
 import { apiError } from '../errors.js';
-import type { Tx } from '../store/store.js';
 import { ipv4Contains } from './cidr.js';
 import { apiTime, type Fixed, newId } from './ids.js';
+import type { Tx } from './store.js';
 import type { Vpc } from './types.js';
 
 /** The ids of a VPC's vRouter and system route table, derived from its own. */

@@ -1,5 +1,5 @@
 /** Keeps an Engine equal to the model: built from a snapshot, then fed committed changes. */
-import type { Change, Store } from '../store/store.js';
+import type { Change, Snapshot } from '../domain/store.js';
 import { Engine } from './engine.js';
 
 export function applyChanges(engine: Engine, changes: readonly Change[]): void {
@@ -15,8 +15,8 @@ export function applyChanges(engine: Engine, changes: readonly Change[]): void {
   }
 }
 
-export async function loadEngine(store: Store, engine = new Engine()): Promise<Engine> {
-  const snap = await store.snapshot();
+/** An engine holding every group, rule and interface of `snap`. */
+export function engineOf(snap: Snapshot, engine = new Engine()): Engine {
   for (const g of snap.groups) engine.upsertGroup(g);
   for (const r of snap.rules) engine.upsertRule(r);
   for (const e of snap.interfaces) engine.upsertInterface(e);

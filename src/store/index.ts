@@ -1,8 +1,9 @@
 /** Picks the store: PostgreSQL for a postgres:// URL, otherwise the SQLite file in dataDir. */
+
+import type { Store } from '../domain/store.js';
 import type { NonceCache, NonceLimits } from '../nonces/window.js';
 import { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
-import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
   /** A `postgres://` or `postgresql://` URL selects PostgreSQL. */

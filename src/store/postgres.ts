@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { Change, CommitInfo, Store, Tx } from '../domain/store.js';
 import { apiError, isApiError } from '../errors.js';
 import { NonceLedger } from '../nonces/ledger.js';
 import {
@@ -39,7 +40,6 @@ import {
   type Row,
   SqlTx,
 } from './sql.js';
-import type { Change, CommitInfo, Store, Tx } from './store.js';
 
 /** The NOTIFY channel carrying committed changes between nodes. */
 export const CHANGE_CHANNEL = 'ecs_secgroup_changes';

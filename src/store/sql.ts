@@ -2,15 +2,7 @@
  * The Tx implementation shared by both SQL stores: portable SQL with `?`
  * placeholders over a small executor; dialect differences stay in the executor.
  */
-import type {
-  GroupRef,
-  NetworkInterface,
-  PortRange,
-  Rule,
-  SecurityGroup,
-  Vpc,
-  VSwitch,
-} from '../domain/types.js';
+
 import {
   type Change,
   type ChangeLogEntry,
@@ -20,7 +12,16 @@ import {
   type LoggedChange,
   type NewRule,
   type Tx,
-} from './store.js';
+} from '../domain/store.js';
+import type {
+  GroupRef,
+  NetworkInterface,
+  PortRange,
+  Rule,
+  SecurityGroup,
+  Vpc,
+  VSwitch,
+} from '../domain/types.js';
 
 export type Row = Record<string, unknown>;
 

@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Change, CommitInfo, Store, Tx } from '../domain/store.js';
 import { apiError } from '../errors.js';
 import type { NonceLimits } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
@@ -23,7 +24,6 @@ import {
   SqlTx,
 } from './sql.js';
 import { SqliteNonceCache } from './sqlite-nonces.js';
-import type { Change, CommitInfo, Store, Tx } from './store.js';
 
 interface Job {
   fn(tx: Tx): Promise<unknown>;

@@ -14,13 +14,13 @@ import { resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { type Change, DuplicateRuleError, type NewRule } from '../../src/domain/store.js';
 import type { Rule, SecurityGroup } from '../../src/domain/types.js';
 import { isApiError } from '../../src/errors.js';
 import { NONCE_WINDOW_MS, type NonceClaim, TIMESTAMP_SKEW_MS } from '../../src/nonces/window.js';
 import { openStore } from '../../src/store/index.js';
 import { MIGRATIONS, renderMigration } from '../../src/store/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres.js';
-import { type Change, DuplicateRuleError, type NewRule } from '../../src/store/store.js';
 
 const DB_URL = process.env.TEST_DATABASE_URL;
 const CLUSTER_DIR = process.env.TEST_PG_CLUSTER_DIR;

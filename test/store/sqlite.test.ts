@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import type { Change } from '../../src/domain/store.js';
 import type { SecurityGroup, Vpc } from '../../src/domain/types.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Change } from '../../src/store/store.js';
 
 const dirs: string[] = [];
 // A store call that never settles would otherwise empty the event loop and cancel the

@@ -1,4 +1,7 @@
-/** The storage interface the domain works against; SQLite and PostgreSQL implement it. */
+/**
+ * The storage the domain declares and works against (transactions, reads and writes of the
+ * model, the change log); src/store implements it on SQLite and on PostgreSQL.
+ */
 import type {
   GroupRef,
   NetworkInterface,
@@ -148,6 +151,13 @@ export interface Tx {
   ): Promise<void>;
 }
 
+/** Every group, rule and interface, as of one moment. */
+export interface Snapshot {
+  groups: SecurityGroup[];
+  rules: Rule[];
+  interfaces: NetworkInterface[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Runs `fn` in one transaction; resolves only after the commit is durable. */
@@ -162,7 +172,7 @@ export interface Store {
    */
   committedVersion(): number | undefined;
   /** Every model object, for building in-memory state (the engine) at start. */
-  snapshot(): Promise<{ groups: SecurityGroup[]; rules: Rule[]; interfaces: NetworkInterface[] }>;
+  snapshot(): Promise<Snapshot>;
   /** Called after each commit with what it changed (and, on PostgreSQL, with other nodes' changes). */
   subscribe(listener: (changes: readonly Change[]) => void): void;
   /** Called after each commit with how long it took and how many transactions it held. */

@@ -31,29 +31,29 @@ export const describeSecurityGroupAttribute: ActionDef = {
       p.opt('NextToken'),
       p.opt('MaxResults'),
     ]);
-    return recent.get(svc.store, key, () =>
-      svc.store.read(async (tx) => {
-        const g = await ownGroup(tx, call.principal.uid, regionId, groupId);
-        const rules = (await tx.listRules(g.id))
-          .filter((r) => direction === 'all' || r.direction === direction)
-          .filter((r) => nicType === undefined || r.nicType === nicType)
-          .sort(evaluationOrder);
-        const page = tokenPage(rules, p);
-        const peers = await peerInfos(tx, svc.accounts, page.items, g.ownerUid);
-        const permissions = page.items
-          .map((r) => permissionJson(r, r.peerGroup ? peers.get(r.peerGroup.groupId) : undefined))
-          .join(',');
-        return {
-          RegionId: regionId,
-          SecurityGroupId: g.id,
-          SecurityGroupName: g.name,
-          Description: g.description,
-          VpcId: g.vpcId ?? '',
-          InnerAccessPolicy: g.innerAccessPolicy,
-          NextToken: page.nextToken,
-          Permissions: rawJson('Permissions', `{"Permission":[${permissions}]}`),
-        };
-      }),
-    );
+    return recent.get(svc.store, key, async (tx) => {
+      const g = await ownGroup(tx, call.principal.uid, regionId, groupId);
+      const rules = (await tx.listRules(g.id))
+        .filter((r) => direction === 'all' || r.direction === direction)
+        .filter((r) => nicType === undefined || r.nicType === nicType)
+        .sort(evaluationOrder);
+      const page = tokenPage(rules, p);
+      const peers = await peerInfos(tx, svc.accounts, page.items, g.ownerUid);
+      const permissions = page.items
+        .map((r) => permissionJson(r, r.peerGroup ? peers.get(r.peerGroup.groupId) : undefined))
+        .join(',');
+      const value = {
+        RegionId: regionId,
+        SecurityGroupId: g.id,
+        SecurityGroupName: g.name,
+        Description: g.description,
+        VpcId: g.vpcId ?? '',
+        InnerAccessPolicy: g.innerAccessPolicy,
+        NextToken: page.nextToken,
+        Permissions: rawJson('Permissions', `{"Permission":[${permissions}]}`),
+      };
+      // what the answer shows: the group, its rules, the names of the groups they name
+      return { value, groups: [g.id, ...peers.keys()] };
+    });
   },
 };

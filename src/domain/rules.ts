@@ -257,11 +257,10 @@ export async function plannedRules(
   }
   const fresh: PlannedRule[] = [];
   const seen = new Set<string>();
+  const census = await tx.ruleCensus(group.id, [...new Set(candidates.map((c) => c.identity))]);
   for (const c of candidates) {
-    const existing = seen.has(c.identity)
-      ? null
-      : await tx.findRuleByIdentity(group.id, c.identity);
-    const dup = seen.has(c.identity) || (existing != null && !removing.has(existing.id));
+    const existing = seen.has(c.identity) ? undefined : census.found.get(c.identity);
+    const dup = seen.has(c.identity) || (existing !== undefined && !removing.has(existing.id));
     if (dup) {
       if (ctx.duplicateRules === 'ignore') continue;
       throw apiError('InvalidPermission.Duplicate');
@@ -269,7 +268,7 @@ export async function plannedRules(
     seen.add(c.identity);
     fresh.push(c);
   }
-  const count = (await tx.countRules(group.id)) - removing.size;
+  const count = census.count - removing.size;
   if (count + fresh.length > ctx.maxRulesPerGroup) throw apiError('AuthorizationLimitExceed');
   return fresh;
 }

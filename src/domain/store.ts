@@ -95,6 +95,13 @@ export interface Tx {
   getRule(id: string): Promise<Rule | undefined>;
   listRules(groupId: string): Promise<Rule[]>;
   countRules(groupId: string): Promise<number>;
+  /** The versions of the groups (absent: no such group); see Store.groupVersions. */
+  groupVersions(groupIds: readonly string[]): Promise<Map<string, number>>;
+  /** The group's rule count and, of `identities`, those it holds (by identity): one read. */
+  ruleCensus(
+    groupId: string,
+    identities: readonly string[],
+  ): Promise<{ count: number; found: Map<string, Rule> }>;
   findRuleByIdentity(groupId: string, identity: string): Promise<Rule | undefined>;
   /** Rules of other groups that name `groupId` as their far end. */
   listRulesReferencing(groupId: string): Promise<Rule[]>;
@@ -171,6 +178,11 @@ export interface Store {
    * the version stays the same.
    */
   committedVersion(): number | undefined;
+  /**
+   * The groups' versions now (absent: no such group), in one statement: a group's version
+   * counts up with every change to it or its rules, on every node.
+   */
+  groupVersions(groupIds: readonly string[]): Promise<Map<string, number>>;
   /** Every model object, for building in-memory state (the engine) at start. */
   snapshot(): Promise<Snapshot>;
   /** Called after each commit with what it changed (and, on PostgreSQL, with other nodes' changes). */

@@ -198,6 +198,51 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    version: 7,
+    name: 'group versions: every change to a group or its rules counts up its version',
+    statements: [
+      // What DescribeSecurityGroupAttribute shows of a group changes only with the group
+      // row or its rules: a node may reuse an answer while the versions it named stay.
+      'ALTER TABLE security_groups ADD COLUMN version {{bigint}} NOT NULL DEFAULT 0',
+      {
+        sqlite:
+          'CREATE TRIGGER group_version AFTER UPDATE ON security_groups ' +
+          'WHEN NEW.version = OLD.version BEGIN ' +
+          'UPDATE security_groups SET version = version + 1 WHERE id = NEW.id; END',
+        postgres:
+          'CREATE FUNCTION ecssg_group_version() RETURNS trigger AS $$ BEGIN ' +
+          'IF NEW.version = OLD.version THEN NEW.version := OLD.version + 1; END IF; ' +
+          'RETURN NEW; END $$ LANGUAGE plpgsql',
+      },
+      {
+        sqlite: null,
+        postgres:
+          'CREATE TRIGGER group_version BEFORE UPDATE ON security_groups ' +
+          'FOR EACH ROW EXECUTE FUNCTION ecssg_group_version()',
+      },
+      ...(['INSERT', 'UPDATE', 'DELETE'] as const).map((op) => ({
+        sqlite:
+          `CREATE TRIGGER rules_${op.toLowerCase()}_version AFTER ${op} ON rules BEGIN ` +
+          `UPDATE security_groups SET version = version + 1 WHERE id = ${op === 'DELETE' ? 'OLD' : 'NEW'}.group_id; END`,
+        postgres: null,
+      })),
+      {
+        sqlite: null,
+        postgres:
+          'CREATE FUNCTION ecssg_rules_version() RETURNS trigger AS $$ BEGIN ' +
+          "IF TG_OP <> 'INSERT' THEN UPDATE security_groups SET version = version + 1 WHERE id = OLD.group_id; END IF; " +
+          "IF TG_OP <> 'DELETE' THEN UPDATE security_groups SET version = version + 1 WHERE id = NEW.group_id; END IF; " +
+          'RETURN NULL; END $$ LANGUAGE plpgsql',
+      },
+      {
+        sqlite: null,
+        postgres:
+          'CREATE TRIGGER rules_version AFTER INSERT OR UPDATE OR DELETE ON rules ' +
+          'FOR EACH ROW EXECUTE FUNCTION ecssg_rules_version()',
+      },
+    ],
+  },
 ];
 
 /** The statement for `dialect`, or null when it has none there. */

@@ -34,6 +34,7 @@ import {
 } from '../nonces/window.js';
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import {
+  changeLogTrim,
   DEFAULT_CHANGE_LOG_RETENTION,
   type Executor,
   loadSnapshot,
@@ -466,6 +467,23 @@ export class PostgresStore implements Store {
     return undefined; // other nodes commit too, and their changes arrive late
   }
 
+  /** One statement outside a transaction: it reads one consistent view by itself. */
+  async groupVersions(groupIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (groupIds.length === 0) return out;
+    if (this.closed) throw apiError('ServiceUnavailable');
+    let res: pg.QueryResult;
+    try {
+      res = await this.pool.query(
+        statement('SELECT id, version FROM security_groups WHERE id = ANY(?)', [[...groupIds]]),
+      );
+    } catch (err) {
+      throw isUnavailableError(err) ? unavailable(err) : err;
+    }
+    for (const r of res.rows as Row[]) out.set(String(r.id), Number(r.version));
+    return out;
+  }
+
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn, false);
   }
@@ -548,32 +566,43 @@ export class PostgresStore implements Store {
       let committing = false;
       let result: { value: T; changes: Change[] };
       try {
-        // Pipelined: BEGIN travels with the transaction's first statement, and the
-        // notification with COMMIT (a connection sends queries without waiting for answers).
-        const began = client.query(begin);
-        began.catch(() => {}); // its error is awaited below, or shows in the next statement
+        // Pipelined and corked: BEGIN leaves in one write with the transaction's first
+        // statement (issued as `fn` starts), and the change-log append and the notification
+        // in one write with COMMIT (a connection sends queries without waiting for answers).
+        const socket = streamOf(client);
         const exec = new PgExecutor(client);
         const tx = new SqlTx(exec);
-        const value = await fn(tx, exec);
-        if (writing) {
-          // no lock: the log's readers stop below the oldest transaction still running
-          await tx.appendChangeLog(
-            Date.now(),
-            this.opts.changeLogRetention ?? DEFAULT_CHANGE_LOG_RETENTION,
-          );
-        }
+        const [began, running] = corked(socket, () => {
+          const b = client.query(begin);
+          b.catch(() => {}); // its error is awaited below, or shows in the next statement
+          return [b, fn(tx, exec)] as const;
+        });
+        const value = await running;
         await began;
-        const notified =
-          writing && tx.changes.length > 0
-            ? client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, this.payload(tx.changes)])
-            : undefined;
-        notified?.catch(() => {});
+        // no lock: the log's readers stop below the oldest transaction still running
+        const row = writing ? tx.changeLogRow(Date.now()) : undefined;
         committing = true;
         const commitStarted = performance.now();
-        const committed = client.query('COMMIT');
-        committed.catch(() => {});
-        await notified; // a failed NOTIFY makes the COMMIT answer ROLLBACK: its error first
+        const [appended, notified, committed] = corked(socket, () => {
+          const a = row
+            ? client.query(
+                'INSERT INTO change_log (committed_at, entries) VALUES ($1, $2) RETURNING seq',
+                row,
+              )
+            : undefined;
+          const n =
+            writing && tx.changes.length > 0
+              ? client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, this.payload(tx.changes)])
+              : undefined;
+          const c = client.query('COMMIT');
+          for (const q of [a, n, c]) q?.catch(() => {});
+          return [a, n, c] as const;
+        });
+        // a failed append or NOTIFY makes the COMMIT answer ROLLBACK: their errors first
+        const seq = appended ? Number((await appended).rows[0].seq) : undefined;
+        await notified;
         const res = await committed;
+        if (seq !== undefined && res.command === 'COMMIT') this.trimChangeLog(seq);
         if (writing) {
           const commit = { ms: performance.now() - commitStarted, transactions: 1 };
           for (const l of this.commitListeners) l(commit);
@@ -615,6 +644,21 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Deletes old change-log entries in the background when the append `seq` says it is time. */
+  private trimChangeLog(seq: number): void {
+    const upto = changeLogTrim(seq, this.opts.changeLogRetention ?? DEFAULT_CHANGE_LOG_RETENTION);
+    if (upto === undefined) return;
+    // positions at or before the last one deleted can no longer resume
+    this.pool
+      .query(
+        'WITH gone AS (DELETE FROM change_log WHERE seq <= $1 RETURNING txid) ' +
+          'UPDATE change_log_state SET trimmed_upto = ' +
+          'GREATEST(trimmed_upto, (SELECT COALESCE(MAX(txid), 0) FROM gone))',
+        [upto],
+      )
+      .catch((err) => this.log('trimming the change log failed', err));
+  }
+
   private payload(changes: readonly Change[]): string {
     const full = JSON.stringify({ n: this.nodeId, c: changes } satisfies Notice);
     if (Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES) return full;
@@ -635,6 +679,25 @@ function clientConfig(url: string, opts: PostgresStoreOptions, pipeline = false)
     application_name: 'ecs-secgroup',
     pipeline,
   } as pg.ClientConfig;
+}
+
+/** Runs `send` with `socket` corked: the queries it issues leave in one write. */
+function corked<T>(socket: { cork(): void; uncork(): void } | undefined, send: () => T): T {
+  socket?.cork();
+  try {
+    return send();
+  } finally {
+    socket?.uncork();
+  }
+}
+
+/** The socket under a pool client (to cork queries sent together), when there is one. */
+function streamOf(client: pg.PoolClient): { cork(): void; uncork(): void } | undefined {
+  const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  const s = stream as { cork?: unknown; uncork?: unknown } | undefined;
+  return typeof s?.cork === 'function' && typeof s.uncork === 'function'
+    ? (s as { cork(): void; uncork(): void })
+    : undefined;
 }
 
 function asError(err: unknown): Error {

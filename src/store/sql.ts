@@ -194,6 +194,13 @@ export const DEFAULT_CHANGE_LOG_RETENTION = 100_000;
 /** Old entries are deleted when the appended position is a multiple of this (or of the retention). */
 const TRIM_EVERY = 256;
 
+/** After the append numbered `seq`: the last `seq` to delete now, if it is time to trim. */
+export function changeLogTrim(seq: number, retention: number): number | undefined {
+  return seq % Math.min(TRIM_EVERY, retention) === 0 && seq > retention
+    ? seq - retention
+    : undefined;
+}
+
 type Scope = { ownerUid: string; regionId: string };
 
 export class SqlTx implements Tx {
@@ -262,13 +269,14 @@ export class SqlTx implements Tx {
    * deleted. Returns the append's `seq`, or undefined when nothing was changed.
    */
   async appendChangeLog(nowMs: number, retention: number): Promise<number | undefined> {
-    if (this.logged.length === 0) return undefined;
+    const row = this.changeLogRow(nowMs);
+    if (row === undefined) return undefined;
     const seq = await this.db.insertReturningSeq(
       'INSERT INTO change_log (committed_at, entries) VALUES (?, ?)',
-      [nowMs, JSON.stringify(this.logged.map(compactLogged))],
+      row,
     );
-    if (seq % Math.min(TRIM_EVERY, retention) === 0 && seq > retention) {
-      const upto = seq - retention;
+    const upto = changeLogTrim(seq, retention);
+    if (upto !== undefined) {
       // positions at or before the last one deleted can no longer resume
       const last = await this.db.all(
         `SELECT MAX(${this.db.changeLog.position}) AS pos FROM change_log WHERE seq <= ?`,
@@ -282,6 +290,12 @@ export class SqlTx implements Tx {
       ]);
     }
     return seq;
+  }
+
+  /** The change-log row of what this transaction changed (committed_at, entries), if any. */
+  changeLogRow(nowMs: number): [number, string] | undefined {
+    if (this.logged.length === 0) return undefined;
+    return [nowMs, JSON.stringify(this.logged.map(compactLogged))];
   }
 
   private async one<T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
@@ -430,6 +444,30 @@ export class SqlTx implements Tx {
   }
   countRules(groupId: string) {
     return this.count('SELECT COUNT(*) AS n FROM rules WHERE group_id = ?', [groupId]);
+  }
+  async groupVersions(groupIds: readonly string[]) {
+    const out = new Map<string, number>();
+    if (groupIds.length === 0) return out;
+    const rows = await this.db.all(
+      `SELECT id, version FROM security_groups WHERE id IN (${groupIds.map(() => '?').join(', ')})`,
+      [...groupIds],
+    );
+    for (const r of rows) out.set(str(r.id), Number(r.version));
+    return out;
+  }
+  async ruleCensus(groupId: string, identities: readonly string[]) {
+    const marks = identities.map(() => '?').join(', ');
+    const rows = await this.db.all(
+      'SELECT c.n AS census_n, r.* FROM (SELECT COUNT(*) AS n FROM rules WHERE group_id = ?) c ' +
+        (identities.length === 0
+          ? 'LEFT JOIN rules r ON 1 = 0'
+          : `LEFT JOIN rules r ON r.group_id = ? AND r.identity IN (${marks})`),
+      identities.length === 0 ? [groupId] : [groupId, groupId, ...identities],
+    );
+    const found = new Map<string, Rule>();
+    for (const r of rows)
+      if (r.id !== null && r.id !== undefined) found.set(str(r.identity), toRule(r));
+    return { count: Number(rows[0]?.census_n ?? 0), found };
   }
   findRuleByIdentity(groupId: string, identity: string) {
     return this.one(

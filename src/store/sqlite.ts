@@ -164,6 +164,10 @@ export class SqliteStore implements Store {
     return this.version;
   }
 
+  groupVersions(groupIds: readonly string[]): Promise<Map<string, number>> {
+    return this.read((tx) => tx.groupVersions(groupIds));
+  }
+
   snapshot() {
     return this.enqueue(() => loadSnapshot(this.exec), true);
   }

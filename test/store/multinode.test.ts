@@ -323,6 +323,32 @@ else
       assert.equal((await rules(a, g)).length, 1);
     });
 
+    test('a Describe repeated on one node shows at once what the other node committed', {
+      timeout: 60_000,
+    }, async () => {
+      const [a, b] = await twoNodes();
+      const g = await createGroup(a);
+      const peer = await createGroup(a, { SecurityGroupName: 'before' });
+      await ok(a, 'AuthorizeSecurityGroup', {
+        SecurityGroupId: g,
+        IpProtocol: 'tcp',
+        PortRange: '22/22',
+        SourceGroupId: peer,
+      });
+      for (let i = 0; i < 3; i++) assert.equal((await rules(a, g)).length, 1); // kept on a
+      // a rule added on b, the referenced group renamed on b: a's next answer shows both
+      assert.equal((await authorize(b, g, 23)).status, 200);
+      assert.equal((await rules(a, g)).length, 2);
+      await ok(b, 'ModifySecurityGroupAttribute', {
+        SecurityGroupId: peer,
+        SecurityGroupName: 'after',
+      });
+      const named = (await rules(a, g)).find((r) => r.SourceGroupId === peer);
+      assert.equal(named.SourceGroupName, 'after');
+      await ok(b, 'RevokeSecurityGroup', { SecurityGroupId: g, ...permission(23) });
+      assert.equal((await rules(a, g)).length, 1);
+    });
+
     test("node B's CheckSecurityGroupTraffic follows node A's changes within 1 s", {
       timeout: 60_000,
     }, async () => {

@@ -350,6 +350,40 @@ describe('a refused import changes nothing', () => {
         'InvalidParameter',
         /Vpcs\.1\.VpcId/,
       ],
+      // values JSON can give that are no text: refused, not an internal error
+      [
+        {
+          State: JSON.stringify({
+            Schema: 'ecs-secgroup/state',
+            SchemaVersion: 1,
+            SecurityGroups: [{ RegionId: R, Tags: [{ Key: { toString: 1 }, Value: 'v' }] }],
+          }),
+        },
+        'InvalidParameter',
+        /SecurityGroups\.1\.Tags\[0\]\.Key is not a string/,
+      ],
+      [
+        {
+          State: JSON.stringify({
+            Schema: 'ecs-secgroup/state',
+            SchemaVersion: 1,
+            Vpcs: [{ RegionId: R, Tags: [{ Key: 'k', Value: { valueOf: {}, toString: {} } }] }],
+          }),
+        },
+        'InvalidParameter',
+        /Vpcs\.1\.Tags\[0\]\.Value is not a string/,
+      ],
+      [
+        {
+          State: JSON.stringify({
+            Schema: 'ecs-secgroup/state',
+            SchemaVersion: 1,
+            OwnerId: { toString: 1 },
+          }),
+        },
+        'InvalidParameter',
+        /account \{"toString":1\}/,
+      ],
       [{ StateGzip: 'bm90IGd6aXA=' }, 'InvalidParameter', /StateGzip/],
       [{ State: '{}', StateGzip: 'x' }, 'MissingParameter', /State/],
     ];

@@ -35,6 +35,13 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A tag's key or value as a parameter's text: a string, a number or a boolean (absent: ''). */
+function tagText(v: unknown, at: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw bad(`${at} is not a string`);
+}
+
 /** An entry's scalar fields, tags and lists as the request parameters they stand for. */
 function paramsOf(entry: unknown, at: string, lists: readonly string[] = []): Params {
   if (!isObject(entry)) throw bad(`${at} is not an object`);
@@ -44,8 +51,8 @@ function paramsOf(entry: unknown, at: string, lists: readonly string[] = []): Pa
       if (!Array.isArray(v)) throw bad(`${at}.Tags is not an array`);
       v.forEach((t, i) => {
         if (!isObject(t)) throw bad(`${at}.Tags[${i}] is not an object`);
-        map.set(`Tag.${i + 1}.Key`, String(t.Key ?? ''));
-        map.set(`Tag.${i + 1}.Value`, String(t.Value ?? ''));
+        map.set(`Tag.${i + 1}.Key`, tagText(t.Key, `${at}.Tags[${i}].Key`));
+        map.set(`Tag.${i + 1}.Value`, tagText(t.Value, `${at}.Tags[${i}].Value`));
       });
     } else if (lists.includes(k)) {
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
@@ -111,7 +118,8 @@ export function parseState(doc: unknown, ownerUid: string, now: string): StateIn
     throw bad(`expected "Schema": "${STATE_SCHEMA}", "SchemaVersion": ${STATE_VERSION}`);
   }
   if (doc.OwnerId !== undefined && doc.OwnerId !== ownerUid) {
-    throw bad(`it holds the state of account ${String(doc.OwnerId)}, not of the caller`);
+    const named = typeof doc.OwnerId === 'string' ? doc.OwnerId : JSON.stringify(doc.OwnerId);
+    throw bad(`it holds the state of account ${named}, not of the caller`);
   }
   const owner = { ownerUid };
   const state: StateInput = { vpcs: [], vswitches: [], groups: [], interfaces: [] };

@@ -212,6 +212,32 @@ export function parseState(doc: unknown, ownerUid: string, now: string): StateIn
   return state;
 }
 
+/** What `StateGzip` may unpack to: a 10 MiB document fits, a gzip bomb does not. */
+export const MAX_UNPACKED_STATE = 16 << 20;
+/** How deep a state document may nest (it needs 6: document, list, entry, rules, rule, tags). */
+export const MAX_STATE_DEPTH = 32;
+
+/**
+ * Whether JSON `text` nests deeper than `max` arrays and objects: checked before parsing, which
+ * takes seconds for millions of levels (a small gzip unpacks to that many).
+ */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // an escape: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** The document of `ImportState`'s `State` (JSON) or `StateGzip` (base64 of gzipped JSON). */
 function documentOf(p: Params): unknown {
   const plain = p.opt('State');
@@ -223,9 +249,17 @@ function documentOf(p: Params): unknown {
   try {
     text =
       plain ??
-      gunzipSync(Buffer.from(zipped!, 'base64'), { maxOutputLength: 256 << 20 }).toString('utf8');
-  } catch {
+      gunzipSync(Buffer.from(zipped!, 'base64'), { maxOutputLength: MAX_UNPACKED_STATE }).toString(
+        'utf8',
+      );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw bad(`StateGzip unpacks to more than ${MAX_UNPACKED_STATE >> 20} MiB`);
+    }
     throw bad('StateGzip is not base64 of gzipped JSON');
+  }
+  if (nestsDeeperThan(text, MAX_STATE_DEPTH)) {
+    throw bad(`it nests arrays and objects more than ${MAX_STATE_DEPTH} deep`);
   }
   try {
     return JSON.parse(text);

@@ -103,6 +103,13 @@ function afterInFlight(socket: Duplex, then: () => void): void {
 /** Connections whose current request was answered before its body had arrived. */
 const answeredEarly = new WeakSet<Duplex>();
 
+/** Notes that `req` is answered before all of it arrived: its rest gets no second answer. */
+function answeringEarly(req: IncomingMessage): void {
+  if (req.complete) return;
+  answeredEarly.add(req.socket);
+  req.once('end', () => answeredEarly.delete(req.socket));
+}
+
 /** Answers `e` on a connection refused by the transport, after what is in flight; once only. */
 function refuseConnection(socket: Duplex, e: ApiError, opts: HttpOptions, remote?: string): void {
   // Once: on TLS the parser still sees the data read while lingering and reports the same
@@ -172,6 +179,7 @@ function requestHandler(opts: HttpOptions): RequestHandler {
   return (req, res) => {
     const head = headOf(req);
     if (head.path === '/health' && head.method === 'GET') {
+      answeringEarly(req);
       const ok = opts.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
@@ -183,11 +191,7 @@ function requestHandler(opts: HttpOptions): RequestHandler {
     let bytes = 0;
     /** An error answered before (or instead of) the protocol; the body is read and dropped. */
     const fail = (e: ApiError) => {
-      if (!req.complete) {
-        // the rest of the body is read and dropped; a parse error in it gets no second answer
-        answeredEarly.add(req.socket);
-        req.once('end', () => answeredEarly.delete(req.socket));
-      }
+      answeringEarly(req);
       req.resume();
       const id = newRequestId();
       send(res, renderError(e, id, opts.hostId, guessFormat(head)), closing());

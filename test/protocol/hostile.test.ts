@@ -121,6 +121,12 @@ describe('answers outside the protocol are envelopes too', () => {
     assert.ok(a.endsWith('{"status":"ok"}'), a);
   });
 
+  test('GET /health answered before its malformed body: its 200 and no second answer', async () => {
+    const a = await raw('GET /health\r\nHost: x\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n0\r\n\r\n');
+    assert.match(a, /^HTTP\/1\.1 200 /);
+    assert.ok(a.endsWith('{"status":"ok"}'), a);
+  });
+
   test('a chunked body over the limit, malformed further on: its 413 and no second answer', async () => {
     const chunk = `10000\r\n${'a'.repeat(0x10000)}\r\n`;
     const a = await raw(

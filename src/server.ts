@@ -111,7 +111,13 @@ function answeringEarly(req: IncomingMessage): void {
 }
 
 /** Answers `e` on a connection refused by the transport, after what is in flight; once only. */
-function refuseConnection(socket: Duplex, e: ApiError, opts: HttpOptions, remote?: string): void {
+function refuseConnection(
+  socket: Duplex,
+  e: ApiError,
+  opts: HttpOptions,
+  remote?: string,
+  format: Format = 'json',
+): void {
   // Once: on TLS the parser still sees the data read while lingering and reports the same
   // error again, which must not cut off the answer on its way out.
   if (refused.has(socket)) return;
@@ -123,7 +129,7 @@ function refuseConnection(socket: Duplex, e: ApiError, opts: HttpOptions, remote
       return;
     }
     const id = newRequestId();
-    if (answerAndLinger(socket, rawResponse(e, opts.hostId, 'json', id))) {
+    if (answerAndLinger(socket, rawResponse(e, opts.hostId, format, id))) {
       opts.record?.(transportRecord(e, id, remote));
     }
   });
@@ -291,26 +297,27 @@ function guard(server: Server, opts: HttpOptions, handle: RequestHandler): void 
   // `Expect: 100-continue`: go on only for a body that will be read; refuse others at once.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length'] ?? 0) > opts.bodyLimit) {
-      refuse(req, res, apiError('RequestTooLarge', opts.bodyLimit), opts);
+      refuse(req, apiError('RequestTooLarge', opts.bodyLimit), opts);
       return;
     }
     res.writeContinue();
     handle(req, res);
   });
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    refuse(req, res, apiError('ExpectationFailed'), opts);
+  server.on('checkExpectation', (req: IncomingMessage) => {
+    refuse(req, apiError('ExpectationFailed'), opts);
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     refuseConnection(socket, apiError('UnsupportedHTTPMethod'), opts, req.socket.remoteAddress);
   });
 }
 
-/** Answers `e` and closes the connection (the request is not read). */
-function refuse(req: IncomingMessage, res: ServerResponse, e: ApiError, opts: HttpOptions): void {
-  const id = newRequestId();
-  send(res, renderError(e, id, opts.hostId, guessFormat(headOf(req))), true);
-  opts.record?.(transportRecord(e, id, req.socket.remoteAddress));
+/** Answers `e` and closes the connection (the request's body is dropped). */
+function refuse(req: IncomingMessage, e: ApiError, opts: HttpOptions): void {
+  // The client may send the body without waiting for `100 Continue`: it is read and dropped
+  // while the connection lingers, or closing with it unread would reset the connection before
+  // the client read the answer.
+  req.resume();
+  refuseConnection(req.socket, e, opts, req.socket.remoteAddress, guessFormat(headOf(req)));
 }
 
 export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {

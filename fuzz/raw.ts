@@ -688,7 +688,7 @@ function closeMode(rng: Rng): RawCase['close'] {
 
 /** One raw case (fast: answered at once). */
 export function rawCase(rng: Rng, ctx: RawContext): RawCase {
-  const tls = rng.chance(0.1);
+  const tls = rng.chance(0.06);
   const kind = rng.weighted([
     [70, 'mutated'],
     [10, 'pipeline'],

@@ -69,6 +69,10 @@ export interface FuzzSummary {
   finalCheck: string;
   stderrProblems: string[];
   stopCode: number | null;
+  /** GET /health every 250 ms during the run: the slowest answer, and how many took over 1 s. */
+  heartbeat: { count: number; maxMs: number; over1s: number };
+  /** Seconds into the run of each saved finding's input (what else happened then). */
+  findingTimes: number[];
 }
 
 const MAX_SAVED_PER_KIND = 50;
@@ -103,6 +107,8 @@ class Tally {
       finalCheck: '',
       stderrProblems: [],
       stopCode: null,
+      heartbeat: { count: 0, maxMs: 0, over1s: 0 },
+      findingTimes: [],
     };
   }
 
@@ -134,8 +140,14 @@ class Tally {
     }
   }
 
+  /** When the run started (performance.now()). */
+  started = 0;
+
   save(kind: FindingKind, sent: Buffer, received: Buffer, meta: Record<string, unknown>) {
     this.s.findings++;
+    const at = Math.round((performance.now() - this.started) / 100) / 10;
+    if (this.s.findingTimes.length < 100) this.s.findingTimes.push(at);
+    meta = { atSeconds: at, ...meta };
     const n = this.saved.get(kind) ?? 0;
     if (n >= MAX_SAVED_PER_KIND) return;
     this.saved.set(kind, n + 1);
@@ -421,8 +433,25 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   };
 
   const started = performance.now();
+  t.started = started;
   const end = started + opts.seconds * 1000;
   const running = () => performance.now() < end;
+
+  // How responsive the server stays: a stall shows here, and explains timeouts around it.
+  const heartbeat = async () => {
+    const conn = new KeepAlive(target, false);
+    const ping = Buffer.from(`GET /health HTTP/1.1\r\nhost: ${srv.host}\r\n\r\n`);
+    while (running()) {
+      const t0 = performance.now();
+      await conn.send(ping, deadlineMs);
+      const ms = performance.now() - t0;
+      t.s.heartbeat.count++;
+      t.s.heartbeat.maxMs = Math.max(t.s.heartbeat.maxMs, ms);
+      if (ms > 1000) t.s.heartbeat.over1s++;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    conn.close();
+  };
 
   const rawWorker = async (rng: Rng, slow: boolean) => {
     while (running()) {
@@ -481,7 +510,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const signedConnections = opts.signedConnections ?? 16;
   const rawConcurrency = opts.rawConcurrency ?? 128;
   const slowConcurrency = opts.slowConcurrency ?? 4;
-  const workers: Promise<void>[] = [];
+  const workers: Promise<void>[] = [heartbeat()];
   for (let i = 0; i < signedConnections; i++) workers.push(signedWorker(root.fork(), i % 8 === 7));
   for (let i = 0; i < rawConcurrency; i++) workers.push(rawWorker(root.fork(), false));
   for (let i = 0; i < slowConcurrency; i++) workers.push(rawWorker(root.fork(), true));
@@ -570,6 +599,7 @@ export function formatSummary(s: FuzzSummary): string {
     `malformed XML:   ${n(s.malformedXml)}`,
     `signature mismatches of correctly signed inputs: ${n(s.signatureMismatches)}`,
     `connect failures (the fuzzer's side): ${n(s.connectFailures)}`,
+    `responsiveness:  GET /health every 250 ms, slowest ${n(s.heartbeat.maxMs)} ms, ${n(s.heartbeat.over1s)} of ${n(s.heartbeat.count)} over 1 s`,
     `server:          ${s.serverAlive ? 'alive' : 'DEAD'}, final DescribeRegions ${s.finalCheck}, stopped with exit code ${s.stopCode}, stderr ${s.stderrProblems.length === 0 ? 'clean' : 'with problems:'}`,
     ...s.stderrProblems.map((l) => `  ${l}`),
   ];
@@ -581,7 +611,7 @@ export function formatSummary(s: FuzzSummary): string {
   }
   lines.push(
     s.findings > 0
-      ? `findings:        ${n(s.findings)}, saved (at most ${MAX_SAVED_PER_KIND} of each kind) in ${s.findingsDir}/ as .req (bytes sent), .res (bytes received), .json`
+      ? `findings:        ${n(s.findings)}, saved (at most ${MAX_SAVED_PER_KIND} of each kind) in ${s.findingsDir}/ as .req (bytes sent), .res (bytes received), .json; at ${s.findingTimes.slice(0, 10).join(', ')} s into the run`
       : `findings:        none (they would be saved in ${s.findingsDir}/)`,
     `result:          ${failed(s) ? 'FAIL' : 'PASS'}`,
   );

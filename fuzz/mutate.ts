@@ -791,7 +791,9 @@ export function mutateState(rng: Rng, doc: unknown): string {
         else holder[`${String(last)}${rng.pick(['', 'x', '.1'])}`] = holder[last];
         break;
       default:
-        holder[rng.pick(PROTOTYPE_NAMES)] = placeholder;
+        // a key named like a property of Object.prototype (on an array: one more item)
+        if (Array.isArray(holder)) holder.push(placeholder);
+        else holder[rng.pick(PROTOTYPE_NAMES)] = placeholder;
         edits.push(jsonText(rng.pick(JSON_VALUES)));
     }
   }

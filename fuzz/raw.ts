@@ -23,7 +23,7 @@ import { buildSigned, encodePairs, type Signer, timestamp } from './sign.js';
 export type SilentReason =
   /** A plain connection whose first byte is 0x16: taken for a TLS handshake, which fails. */
   | 'tls-record'
-  /** Nothing was sent: the connection is closed when the first byte does not come in time. */
+  /** Nothing was sent (or empty lines only, which HTTP ignores before a request). */
   | 'no-bytes'
   /** Over TLS the client closed its side (close_notify) before the answer came. */
   | 'tls-half-close';
@@ -32,7 +32,7 @@ export const SILENT_REASONS: Record<SilentReason, string> = {
   'tls-record':
     'the first byte was 0x16, so the server took it for a TLS handshake, which failed (it may answer a TLS alert, never HTTP)',
   'no-bytes':
-    'nothing was sent: the server closes a connection whose first byte does not come within --header-timeout',
+    'no request was sent (no byte, or empty lines only, which HTTP ignores before a request line): the server closes the connection at the end of the input or after --header-timeout',
   'tls-half-close':
     "over TLS the client sent close_notify after its request: Node's HTTPS server takes it for the end of the connection, as HTTPS servers do (half-closed TLS is not HTTP's)",
 };
@@ -882,9 +882,12 @@ export function slowCase(rng: Rng, ctx: RawContext): RawCase {
   return withSilence(c);
 }
 
+const EMPTY_LINES = /^[\r\n]*$/;
+
 function withSilence(c: RawCase): RawCase {
   const first = c.segments.find((s) => s.length > 0);
-  if (!first) c.silent = 'no-bytes';
+  if (!first || c.segments.every((s) => EMPTY_LINES.test(s.toString('latin1'))))
+    c.silent = 'no-bytes';
   else if (!c.tls && first[0] === 0x16) c.silent = 'tls-record';
   else if (c.tls && c.close === 'half') c.silent = 'tls-half-close';
   return c;

@@ -219,3 +219,159 @@ export function formatResult(r: LoadResult): string {
   const err = r.errors > 0 ? `  errors ${r.errors} (first: ${r.firstError})` : '';
   return `${r.rps.toFixed(0).padStart(6)} rps  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${err}`;
 }
+
+/** One step of a paced run: a request, or requests sent one after the other on a connection. */
+export type PacedFactory = (i: number) => RequestSpec | RequestSpec[];
+
+export interface PacedOptions {
+  /** `http://127.0.0.1:PORT`. */
+  url: string;
+  /** Connections to spread the steps over (more are not opened). */
+  connections: number;
+  /** Steps started per second, on a fixed schedule whatever the answers (open loop). */
+  rate: number;
+  durationMs: number;
+  /** Length of a reporting window (default 60 s). */
+  windowMs?: number;
+  request: PacedFactory;
+  /** A response counts as an error unless this holds (default: status 200). */
+  ok?: (status: number, body: Buffer) => boolean;
+  /** Each window as it closes. */
+  onWindow?: (w: PacedWindow) => void;
+}
+
+export interface PacedWindow {
+  /** 0, 1, … */
+  index: number;
+  /** Responses that arrived in the window. */
+  requests: number;
+  errors: number;
+  rps: number;
+  /** Latency from the step's scheduled time (queueing included) for its first request. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface PacedResult {
+  windows: PacedWindow[];
+  requests: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  firstError?: string;
+}
+
+/**
+ * Open-loop load: step i is due at i / rate seconds and is sent as soon as a connection is
+ * free (a late answer delays nothing else; time spent waiting for a connection counts in the
+ * latency, so a server that falls behind shows it). Reports per window.
+ */
+export async function runPaced(opts: PacedOptions): Promise<PacedResult> {
+  const u = new URL(opts.url);
+  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') {
+    throw new Error('runPaced is for loopback targets only');
+  }
+  const ok = opts.ok ?? ((status) => status === 200);
+  const windowMs = opts.windowMs ?? 60_000;
+  const idle = Array.from(
+    { length: opts.connections },
+    () => new Connection(u.hostname, Number(u.port)),
+  );
+  await Promise.all(idle.map((c) => c.open()));
+  const all = [...idle];
+  const total = Math.floor((opts.rate * opts.durationMs) / 1000);
+  const windows: PacedWindow[] = [];
+  let current: number[] = [];
+  let every: number[] = [];
+  let windowIndex = 0;
+  let windowErrors = 0;
+  let windowRequests = 0;
+  let errors = 0;
+  let requests = 0;
+  let firstError: string | undefined;
+  const t0 = performance.now();
+  const closeWindow = () => {
+    const sorted = Float64Array.from(current).sort();
+    // the last window may be shorter
+    const span = Math.min(windowMs, performance.now() - t0 - windowIndex * windowMs);
+    const w: PacedWindow = {
+      index: windowIndex++,
+      requests: windowRequests,
+      errors: windowErrors,
+      rps: (windowRequests / span) * 1000,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
+    };
+    windows.push(w);
+    opts.onWindow?.(w);
+    every = every.concat(current);
+    current = [];
+    windowErrors = 0;
+    windowRequests = 0;
+  };
+  const record = (latencyMs: number | undefined, status: number, body: Buffer, done: number) => {
+    while (done - t0 >= (windowIndex + 1) * windowMs) closeWindow();
+    requests++;
+    windowRequests++;
+    if (latencyMs !== undefined) current.push(latencyMs);
+    if (!ok(status, body)) {
+      errors++;
+      windowErrors++;
+      firstError ??= `${status} ${body.toString('utf8', 0, 300)}`;
+    }
+  };
+
+  const backlog: number[] = [];
+  let issued = 0;
+  let running = 0;
+  return new Promise<PacedResult>((resolve, reject) => {
+    const finish = () => {
+      if (windowRequests > 0 || current.length > 0) closeWindow();
+      for (const c of all) c.close();
+      const sorted = Float64Array.from(every).sort();
+      resolve({
+        windows,
+        requests,
+        errors,
+        p50Ms: percentile(sorted, 0.5),
+        p99Ms: percentile(sorted, 0.99),
+        firstError,
+      });
+    };
+    const step = async (c: Connection, i: number) => {
+      running++;
+      const due = t0 + (i * 1000) / opts.rate;
+      const specs = opts.request(i);
+      let first = true;
+      for (const spec of Array.isArray(specs) ? specs : [specs]) {
+        let r: Response;
+        try {
+          r = await c.send(spec);
+        } catch (e) {
+          // a broken connection: counted as an error, reopened for the next step
+          r = { status: 0, body: Buffer.from(String(e)), close: true };
+          await c.open().catch(reject);
+        }
+        const now = performance.now();
+        record(first ? now - due : undefined, r.status, r.body, now);
+        first = false;
+      }
+      running--;
+      idle.push(c);
+      dispatch();
+    };
+    const dispatch = () => {
+      while (idle.length > 0 && backlog.length > 0) step(idle.pop()!, backlog.shift()!);
+      if (issued >= total && backlog.length === 0 && running === 0) finish();
+    };
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * opts.rate) / 1000) + 1);
+      while (issued < due) backlog.push(issued++);
+      dispatch();
+      if (issued < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+}

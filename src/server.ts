@@ -69,17 +69,70 @@ function rawResponse(e: ApiError, hostId: string, format: Format, requestId: str
 /**
  * Answers on a connection the HTTP server let go of, then reads and drops what the client
  * still sends for a moment before closing: closing with unread data would reset the
- * connection, and the client would see ECONNRESET instead of the answer.
+ * connection, and the client would see ECONNRESET instead of the answer. Returns whether it
+ * answered: a connection that an earlier answer is closing gets nothing more.
  */
-function answerAndLinger(socket: Duplex, response: string): void {
+function answerAndLinger(socket: Duplex, response: string): boolean {
   if (!socket.writable) {
-    socket.destroy();
-    return;
+    if (!socket.writableEnded) socket.destroy(); // ended: let what was written go out
+    return false;
   }
   socket.on('data', () => {});
   socket.on('error', () => socket.destroy());
   socket.end(response);
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  return true;
+}
+
+/** Connections the transport answers itself (or stops answering), from the first error on. */
+const refused = new WeakSet<Duplex>();
+
+/**
+ * Runs `then` once the response in progress on `socket` to an earlier, complete request (a
+ * pipelined one before the one refused) is out, so that answers keep the order of the requests
+ * and none is cut off. A response to the request refused itself (its body timed out or is
+ * malformed) is not waited for.
+ */
+function afterInFlight(socket: Duplex, then: () => void): void {
+  // what the HTTP server is answering on the connection ('clientError' gives no request)
+  const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (res && !res.closed && res.req.complete) res.once('close', () => afterInFlight(socket, then));
+  else then();
+}
+
+/** Connections whose current request was answered before its body had arrived. */
+const answeredEarly = new WeakSet<Duplex>();
+
+/** Notes that `req` is answered before all of it arrived: its rest gets no second answer. */
+function answeringEarly(req: IncomingMessage): void {
+  if (req.complete) return;
+  answeredEarly.add(req.socket);
+  req.once('end', () => answeredEarly.delete(req.socket));
+}
+
+/** Answers `e` on a connection refused by the transport, after what is in flight; once only. */
+function refuseConnection(
+  socket: Duplex,
+  e: ApiError,
+  opts: HttpOptions,
+  remote?: string,
+  format: Format = 'json',
+): void {
+  // Once: on TLS the parser still sees the data read while lingering and reports the same
+  // error again, which must not cut off the answer on its way out.
+  if (refused.has(socket)) return;
+  refused.add(socket);
+  afterInFlight(socket, () => {
+    if (answeredEarly.has(socket)) {
+      // the request refused has its answer already (a 413 as soon as its length was known)
+      answerAndLinger(socket, '');
+      return;
+    }
+    const id = newRequestId();
+    if (answerAndLinger(socket, rawResponse(e, opts.hostId, format, id))) {
+      opts.record?.(transportRecord(e, id, remote));
+    }
+  });
 }
 
 /** The record of an answer the transport gave itself. */
@@ -110,9 +163,7 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex, opts: HttpOptio
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? apiError('RequestTimeout')
         : apiError('BadRequest');
-  const id = newRequestId();
-  answerAndLinger(socket, rawResponse(e, opts.hostId, 'json', id));
-  opts.record?.(transportRecord(e, id, (socket as Socket).remoteAddress));
+  refuseConnection(socket, e, opts, (socket as Socket).remoteAddress);
 }
 
 /** The parts of a request the protocol needs, before the body is read. */
@@ -134,6 +185,7 @@ function requestHandler(opts: HttpOptions): RequestHandler {
   return (req, res) => {
     const head = headOf(req);
     if (head.path === '/health' && head.method === 'GET') {
+      answeringEarly(req);
       const ok = opts.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
@@ -145,6 +197,7 @@ function requestHandler(opts: HttpOptions): RequestHandler {
     let bytes = 0;
     /** An error answered before (or instead of) the protocol; the body is read and dropped. */
     const fail = (e: ApiError) => {
+      answeringEarly(req);
       req.resume();
       const id = newRequestId();
       send(res, renderError(e, id, opts.hostId, guessFormat(head)), closing());
@@ -244,29 +297,27 @@ function guard(server: Server, opts: HttpOptions, handle: RequestHandler): void 
   // `Expect: 100-continue`: go on only for a body that will be read; refuse others at once.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length'] ?? 0) > opts.bodyLimit) {
-      refuse(req, res, apiError('RequestTooLarge', opts.bodyLimit), opts);
+      refuse(req, apiError('RequestTooLarge', opts.bodyLimit), opts);
       return;
     }
     res.writeContinue();
     handle(req, res);
   });
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    refuse(req, res, apiError('ExpectationFailed'), opts);
+  server.on('checkExpectation', (req: IncomingMessage) => {
+    refuse(req, apiError('ExpectationFailed'), opts);
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    const e = apiError('UnsupportedHTTPMethod');
-    const id = newRequestId();
-    answerAndLinger(socket, rawResponse(e, opts.hostId, 'json', id));
-    opts.record?.(transportRecord(e, id, req.socket.remoteAddress));
+    refuseConnection(socket, apiError('UnsupportedHTTPMethod'), opts, req.socket.remoteAddress);
   });
 }
 
-/** Answers `e` and closes the connection (the request is not read). */
-function refuse(req: IncomingMessage, res: ServerResponse, e: ApiError, opts: HttpOptions): void {
-  const id = newRequestId();
-  send(res, renderError(e, id, opts.hostId, guessFormat(headOf(req))), true);
-  opts.record?.(transportRecord(e, id, req.socket.remoteAddress));
+/** Answers `e` and closes the connection (the request's body is dropped). */
+function refuse(req: IncomingMessage, e: ApiError, opts: HttpOptions): void {
+  // The client may send the body without waiting for `100 Continue`: it is read and dropped
+  // while the connection lingers, or closing with it unread would reset the connection before
+  // the client read the answer.
+  req.resume();
+  refuseConnection(req.socket, e, opts, req.socket.remoteAddress, guessFormat(headOf(req)));
 }
 
 export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {

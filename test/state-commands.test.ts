@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import * as $Ecs from '@alicloud/ecs20140526';
 import * as $Vpc from '@alicloud/vpc20160428';
 import { ECS_VERSION, ecsClient, expectApiError, signedV1, vpcClient } from './helpers/clients.js';
@@ -358,6 +359,40 @@ describe('a refused import changes nothing', () => {
         'InvalidParameter',
         /Vpcs\.1\.VpcId/,
       ],
+      // values JSON can give that are no text: refused, not an internal error
+      [
+        {
+          State: JSON.stringify({
+            Schema: 'ecs-secgroup/state',
+            SchemaVersion: 1,
+            SecurityGroups: [{ RegionId: R, Tags: [{ Key: { toString: 1 }, Value: 'v' }] }],
+          }),
+        },
+        'InvalidParameter',
+        /SecurityGroups\.1\.Tags\[0\]\.Key is not a string/,
+      ],
+      [
+        {
+          State: JSON.stringify({
+            Schema: 'ecs-secgroup/state',
+            SchemaVersion: 1,
+            Vpcs: [{ RegionId: R, Tags: [{ Key: 'k', Value: { valueOf: {}, toString: {} } }] }],
+          }),
+        },
+        'InvalidParameter',
+        /Vpcs\.1\.Tags\[0\]\.Value is not a string/,
+      ],
+      [
+        {
+          State: JSON.stringify({
+            Schema: 'ecs-secgroup/state',
+            SchemaVersion: 1,
+            OwnerId: { toString: 1 },
+          }),
+        },
+        'InvalidParameter',
+        /account \{"toString":1\}/,
+      ],
       [{ StateGzip: 'bm90IGd6aXA=' }, 'InvalidParameter', /StateGzip/],
       [{ State: '{}', StateGzip: 'x' }, 'MissingParameter', /State/],
     ];
@@ -367,6 +402,27 @@ describe('a refused import changes nothing', () => {
       assert.match(e.message, message, JSON.stringify(params).slice(0, 80));
     }
     assert.deepEqual((await empty()).Vpcs, []);
+  });
+
+  test('a gzip bomb and a deeply nested document are refused at once', async () => {
+    const zipped = (text: string) => gzipSync(text, { level: 9 }).toString('base64');
+    const cases: [Record<string, string>, RegExp][] = [
+      // 64 KB that unpack to 20 MiB
+      [{ StateGzip: zipped(' '.repeat(20 << 20)) }, /StateGzip unpacks to more than 16 MiB/],
+      // millions of levels: seconds of JSON.parse, were it parsed
+      [{ StateGzip: zipped('['.repeat(15 << 20)) }, /nests arrays and objects more than 32 deep/],
+      [{ State: `${'{"a":'.repeat(33)}1${'}'.repeat(33)}` }, /more than 32 deep/],
+    ];
+    for (const [params, message] of cases) {
+      const started = Date.now();
+      const e = await expectApiError(importState(target, params), 'InvalidParameter', 400);
+      assert.match(e.message, message);
+      assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+    }
+    // as deep as a document goes, and brackets inside strings do not count
+    const deepEnough = `{"Schema":"ecs-secgroup/state","SchemaVersion":1,"Vpcs":[],"x":"${'['.repeat(100)}","y":${'['.repeat(30)}${']'.repeat(30)}}`;
+    const r = await importState(target, { State: deepEnough });
+    assert.equal(r.status, 200, r.text);
   });
 
   test('ClientToken: a repeat returns the first answer; other parameters are a mismatch', async () => {

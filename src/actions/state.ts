@@ -35,6 +35,13 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A tag's key or value as a parameter's text: a string, a number or a boolean (absent: ''). */
+function tagText(v: unknown, at: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw bad(`${at} is not a string`);
+}
+
 /** An entry's scalar fields, tags and lists as the request parameters they stand for. */
 function paramsOf(entry: unknown, at: string, lists: readonly string[] = []): Params {
   if (!isObject(entry)) throw bad(`${at} is not an object`);
@@ -44,8 +51,8 @@ function paramsOf(entry: unknown, at: string, lists: readonly string[] = []): Pa
       if (!Array.isArray(v)) throw bad(`${at}.Tags is not an array`);
       v.forEach((t, i) => {
         if (!isObject(t)) throw bad(`${at}.Tags[${i}] is not an object`);
-        map.set(`Tag.${i + 1}.Key`, String(t.Key ?? ''));
-        map.set(`Tag.${i + 1}.Value`, String(t.Value ?? ''));
+        map.set(`Tag.${i + 1}.Key`, tagText(t.Key, `${at}.Tags[${i}].Key`));
+        map.set(`Tag.${i + 1}.Value`, tagText(t.Value, `${at}.Tags[${i}].Value`));
       });
     } else if (lists.includes(k)) {
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
@@ -111,7 +118,8 @@ export function parseState(doc: unknown, ownerUid: string, now: string): StateIn
     throw bad(`expected "Schema": "${STATE_SCHEMA}", "SchemaVersion": ${STATE_VERSION}`);
   }
   if (doc.OwnerId !== undefined && doc.OwnerId !== ownerUid) {
-    throw bad(`it holds the state of account ${String(doc.OwnerId)}, not of the caller`);
+    const named = typeof doc.OwnerId === 'string' ? doc.OwnerId : JSON.stringify(doc.OwnerId);
+    throw bad(`it holds the state of account ${named}, not of the caller`);
   }
   const owner = { ownerUid };
   const state: StateInput = { vpcs: [], vswitches: [], groups: [], interfaces: [] };
@@ -204,6 +212,32 @@ export function parseState(doc: unknown, ownerUid: string, now: string): StateIn
   return state;
 }
 
+/** What `StateGzip` may unpack to: a 10 MiB document fits, a gzip bomb does not. */
+export const MAX_UNPACKED_STATE = 16 << 20;
+/** How deep a state document may nest (it needs 6: document, list, entry, rules, rule, tags). */
+export const MAX_STATE_DEPTH = 32;
+
+/**
+ * Whether JSON `text` nests deeper than `max` arrays and objects: checked before parsing, which
+ * takes seconds for millions of levels (a small gzip unpacks to that many).
+ */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // an escape: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** The document of `ImportState`'s `State` (JSON) or `StateGzip` (base64 of gzipped JSON). */
 function documentOf(p: Params): unknown {
   const plain = p.opt('State');
@@ -215,9 +249,17 @@ function documentOf(p: Params): unknown {
   try {
     text =
       plain ??
-      gunzipSync(Buffer.from(zipped!, 'base64'), { maxOutputLength: 256 << 20 }).toString('utf8');
-  } catch {
+      gunzipSync(Buffer.from(zipped!, 'base64'), { maxOutputLength: MAX_UNPACKED_STATE }).toString(
+        'utf8',
+      );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw bad(`StateGzip unpacks to more than ${MAX_UNPACKED_STATE >> 20} MiB`);
+    }
     throw bad('StateGzip is not base64 of gzipped JSON');
+  }
+  if (nestsDeeperThan(text, MAX_STATE_DEPTH)) {
+    throw bad(`it nests arrays and objects more than ${MAX_STATE_DEPTH} deep`);
   }
   try {
     return JSON.parse(text);

@@ -5,9 +5,11 @@
  * are one line.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { XMLValidator } from 'fast-xml-parser';
 import {
   ECS_VERSION,
@@ -42,6 +44,22 @@ function raw(bytes: string | Buffer, holdMs = 0): Promise<string> {
     s.on('error', reject);
     s.on('close', () => resolve(out));
     if (holdMs > 0) setTimeout(() => s.end(), holdMs).unref();
+  });
+}
+
+/** The same over TLS (the server's CA trusted). */
+function rawTls(bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect(
+      { host: '127.0.0.1', port: srv.port, ca: readFileSync(srv.caFile), servername: 'localhost' },
+      () => s.write(bytes),
+    );
+    let out = '';
+    s.setEncoding('latin1').on('data', (d: string) => {
+      out += d;
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
   });
 }
 
@@ -84,6 +102,40 @@ describe('answers outside the protocol are envelopes too', () => {
     const { status, body } = envelope(a);
     assert.equal(status, 405);
     assert.equal(body.Code, 'UnsupportedHTTPMethod');
+  });
+
+  test('a malformed request pipelined after a good one: the good one is answered first, then 400', async () => {
+    const good = `GET /?${encodeParams(v1Params('GET', DR))} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const a = await raw(`${good}GARBAGE\r\n\r\n`);
+    assert.match(a, /^HTTP\/1\.1 200 /);
+    const length = Number(/content-length: (\d+)/i.exec(a)![1]);
+    const second = a.slice(a.indexOf('\r\n\r\n') + 4 + length);
+    const { status, body } = envelope(second);
+    assert.equal(status, 400);
+    assert.equal(body.Code, 'BadRequest');
+  });
+
+  test('after an answer that closes the connection (HTTP/1.0), nothing else is sent', async () => {
+    const a = await raw('GET /health HTTP/1.0\r\n\r\nGARBAGE\r\n\r\n');
+    assert.match(a, /^HTTP\/1\.1 200 /);
+    assert.ok(a.endsWith('{"status":"ok"}'), a);
+  });
+
+  test('GET /health answered before its malformed body: its 200 and no second answer', async () => {
+    const a = await raw('GET /health\r\nHost: x\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n0\r\n\r\n');
+    assert.match(a, /^HTTP\/1\.1 200 /);
+    assert.ok(a.endsWith('{"status":"ok"}'), a);
+  });
+
+  test('a chunked body over the limit, malformed further on: its 413 and no second answer', async () => {
+    const chunk = `10000\r\n${'a'.repeat(0x10000)}\r\n`;
+    const a = await raw(
+      `POST /?Format=JSON HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(17)}zz\r\n\r\n`,
+    );
+    const { status, body } = envelope(a);
+    assert.equal(status, 413);
+    assert.equal(body.Code, 'RequestTooLarge');
+    assert.equal(a.split('HTTP/1.1 ').length, 2, a);
   });
 
   test('headers that stop arriving → 408 RequestTimeout after the header timeout', async () => {
@@ -151,6 +203,29 @@ describe('answers outside the protocol are envelopes too', () => {
     assert.equal(body.Code, 'RequestTooLarge');
   });
 
+  test('a body sent at once despite Expect: 100-continue and over the limit: its 413 is read, not reset', async () => {
+    // the client does not wait for 100 Continue (allowed): 16 MiB arrive behind the headers
+    const body = 'a'.repeat(16 << 20);
+    for (let i = 0; i < 5; i++) {
+      const a = await new Promise<string>((resolve, reject) => {
+        const s = connect(srv.port, '127.0.0.1', () => {
+          s.write(
+            `POST /?Format=JSON HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          );
+        });
+        let out = '';
+        s.setEncoding('latin1').on('data', (d: string) => {
+          out += d;
+        });
+        s.on('error', (e) => reject(new Error(`${e.message} after ${JSON.stringify(out)}`)));
+        s.on('close', () => resolve(out));
+      });
+      const { status, body: b } = envelope(a);
+      assert.equal(status, 413);
+      assert.equal(b.Code, 'RequestTooLarge');
+    }
+  });
+
   test('Expect: 100-continue with a small body is told to continue, then served', async () => {
     const params = v1Params('POST', { ...DR, Format: 'JSON' });
     const form = encodeParams(params);
@@ -179,6 +254,16 @@ describe('answers outside the protocol are envelopes too', () => {
       req.on('error', reject);
     });
     assert.match(answer, /^200 /);
+  });
+
+  test('a malformed HTTPS request longer than one TLS record still gets its 400', async () => {
+    // the parser refuses it in the first record and sees the error again in the next ones
+    const a = await rawTls(
+      `GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n${'X-H: v\r\n'.repeat(8000)}\r\n`,
+    );
+    const { status, body } = envelope(a);
+    assert.equal(status, 400);
+    assert.equal(body.Code, 'BadRequest');
   });
 
   test('request headers over 256 KiB → 431, readable by a Node client', async () => {

@@ -73,8 +73,12 @@ const vpcGroup = (rng: Rng, w: World) => rng.pick(w.groups);
 const anyEni = (rng: Rng, w: World) => rng.pick([...w.enis, ...w.scratch.enis]);
 
 /** An id to delete: one the fuzzer made (taken from the pool), else one that does not exist. */
-function victim(pool: string[], prefix: string): string {
-  return pool.pop() ?? `${prefix}-${'0'.repeat(20)}`;
+/**
+ * A resource of the pool to delete, left in it until a Delete of it succeeds or finds it gone
+ * (`harvest`): a refused Delete (mutated, or a VPC that still has vSwitches) must not leak it.
+ */
+function victim(rng: Rng, pool: string[], prefix: string): string {
+  return pool.length > 0 ? rng.pick(pool) : `${prefix}-${'0'.repeat(20)}`;
 }
 
 const CIDR_POOL = ['10.0.0.0/8', '192.168.1.0/24', '0.0.0.0/0', '1.2.3.4', '203.0.113.7/32'];
@@ -197,7 +201,11 @@ export const TEMPLATES: readonly (readonly [number, Template])[] = [
         ...tags(rng),
       ),
   ],
-  [1, (_rng, w) => ecs('DeleteSecurityGroup', ['SecurityGroupId', victim(w.scratch.groups, 'sg')])],
+  [
+    1,
+    (rng, w) =>
+      ecs('DeleteSecurityGroup', ['SecurityGroupId', victim(rng, w.scratch.groups, 'sg')]),
+  ],
   [
     6,
     (rng, w) =>
@@ -288,8 +296,8 @@ export const TEMPLATES: readonly (readonly [number, Template])[] = [
   ],
   [
     1,
-    (_rng, w) =>
-      ecs('DeleteNetworkInterface', ['NetworkInterfaceId', victim(w.scratch.enis, 'eni')]),
+    (rng, w) =>
+      ecs('DeleteNetworkInterface', ['NetworkInterfaceId', victim(rng, w.scratch.enis, 'eni')]),
   ],
   [
     4,
@@ -495,7 +503,7 @@ export const TEMPLATES: readonly (readonly [number, Template])[] = [
         ...maybe(rng, 0.2, 'CidrBlock', rng.pick(['10.0.0.0/8', '10.1.0.0/16'])),
       ),
   ],
-  [1, (_rng, w) => vpc('DeleteVpc', ['VpcId', victim(w.scratch.vpcs, 'vpc')])],
+  [1, (rng, w) => vpc('DeleteVpc', ['VpcId', victim(rng, w.scratch.vpcs, 'vpc')])],
   [
     2,
     (rng, w) =>
@@ -544,7 +552,7 @@ export const TEMPLATES: readonly (readonly [number, Template])[] = [
         ...maybe(rng, 0.3, 'Description', 'changed'),
       ),
   ],
-  [1, (_rng, w) => vpc('DeleteVSwitch', ['VSwitchId', victim(w.scratch.vswitches, 'vsw')])],
+  [1, (rng, w) => vpc('DeleteVSwitch', ['VSwitchId', victim(rng, w.scratch.vswitches, 'vsw')])],
   [
     1,
     (rng, w) =>
@@ -592,22 +600,22 @@ export const TEMPLATES: readonly (readonly [number, Template])[] = [
 export const POOL_LIMIT = 30;
 
 /** Creates that would take a pool past its limit, and the Delete that drains it instead. */
-const DRAIN: Record<string, (w: World) => Pairs | undefined> = {
-  CreateSecurityGroup: (w) =>
+const DRAIN: Record<string, (rng: Rng, w: World) => Pairs | undefined> = {
+  CreateSecurityGroup: (rng, w) =>
     w.scratch.groups.length >= POOL_LIMIT
-      ? ecs('DeleteSecurityGroup', ['SecurityGroupId', victim(w.scratch.groups, 'sg')])
+      ? ecs('DeleteSecurityGroup', ['SecurityGroupId', victim(rng, w.scratch.groups, 'sg')])
       : undefined,
-  CreateNetworkInterface: (w) =>
+  CreateNetworkInterface: (rng, w) =>
     w.scratch.enis.length >= POOL_LIMIT
-      ? ecs('DeleteNetworkInterface', ['NetworkInterfaceId', victim(w.scratch.enis, 'eni')])
+      ? ecs('DeleteNetworkInterface', ['NetworkInterfaceId', victim(rng, w.scratch.enis, 'eni')])
       : undefined,
-  CreateVpc: (w) =>
+  CreateVpc: (rng, w) =>
     w.scratch.vpcs.length >= POOL_LIMIT
-      ? vpc('DeleteVpc', ['VpcId', victim(w.scratch.vpcs, 'vpc')])
+      ? vpc('DeleteVpc', ['VpcId', victim(rng, w.scratch.vpcs, 'vpc')])
       : undefined,
-  CreateVSwitch: (w) =>
+  CreateVSwitch: (rng, w) =>
     w.scratch.vswitches.length >= POOL_LIMIT
-      ? vpc('DeleteVSwitch', ['VSwitchId', victim(w.scratch.vswitches, 'vsw')])
+      ? vpc('DeleteVSwitch', ['VSwitchId', victim(rng, w.scratch.vswitches, 'vsw')])
       : undefined,
 };
 
@@ -617,22 +625,50 @@ const DRAIN: Record<string, (w: World) => Pairs | undefined> = {
  */
 export function validRequest(rng: Rng, w: World): Pairs {
   const pairs = rng.weighted(TEMPLATES)(rng, w);
-  return DRAIN[pairs[0]![1]]?.(w) ?? pairs;
+  return DRAIN[pairs[0]![1]]?.(rng, w) ?? pairs;
 }
 
 /** Ids a successful answer names, kept for the fuzzer's Deletes and other templates. */
-export function harvest(w: World, action: string, body: string): void {
+export function harvest(
+  w: World,
+  action: string,
+  status: number,
+  body: string,
+  pairs: Pairs,
+): void {
+  const deleted = DELETED[action];
+  if (deleted) {
+    // gone (deleted now, or not found): out of the pool
+    if (status !== 200 && status !== 404) return;
+    const [param, pool] = deleted;
+    const id = pairs.find(([k]) => k === param)?.[1];
+    const i = id === undefined ? -1 : w.scratch[pool].indexOf(id);
+    if (i >= 0) w.scratch[pool].splice(i, 1);
+    return;
+  }
+  const created = CREATED[action];
+  if (!created || status !== 200) return;
+  const [field, pool] = created;
+  // the id field the Create answers (other ids in the answer, such as VpcId, are not it)
   const m =
-    /"(SecurityGroupId|NetworkInterfaceId|VpcId|VSwitchId)":"([a-z]+-[a-z0-9]+)"/.exec(body) ??
-    /<(SecurityGroupId|NetworkInterfaceId|VpcId|VSwitchId)>([a-z]+-[a-z0-9]+)</.exec(body);
-  if (!m) return;
-  const [, field, id] = m;
-  const keep = (pool: string[]) => {
-    if (!pool.includes(id!)) pool.push(id!);
-  };
-  if (action === 'CreateSecurityGroup' && field === 'SecurityGroupId') keep(w.scratch.groups);
-  else if (action === 'CreateNetworkInterface' && field === 'NetworkInterfaceId')
-    keep(w.scratch.enis);
-  else if (action === 'CreateVpc' && field === 'VpcId') keep(w.scratch.vpcs);
-  else if (action === 'CreateVSwitch' && field === 'VSwitchId') keep(w.scratch.vswitches);
+    new RegExp(`"${field}":"([a-z]+-[a-z0-9]+)"`).exec(body) ??
+    new RegExp(`<${field}>([a-z]+-[a-z0-9]+)<`).exec(body);
+  const id = m?.[1];
+  if (id !== undefined && !w.scratch[pool].includes(id)) w.scratch[pool].push(id);
 }
+
+/** The id field each Create answers, and the pool that keeps it. */
+const CREATED: Record<string, readonly [string, keyof World['scratch']]> = {
+  CreateSecurityGroup: ['SecurityGroupId', 'groups'],
+  CreateNetworkInterface: ['NetworkInterfaceId', 'enis'],
+  CreateVpc: ['VpcId', 'vpcs'],
+  CreateVSwitch: ['VSwitchId', 'vswitches'],
+};
+
+/** The id parameter each Delete names, and the pool it leaves. */
+const DELETED: Record<string, readonly [string, keyof World['scratch']]> = {
+  DeleteSecurityGroup: ['SecurityGroupId', 'groups'],
+  DeleteNetworkInterface: ['NetworkInterfaceId', 'enis'],
+  DeleteVpc: ['VpcId', 'vpcs'],
+  DeleteVSwitch: ['VSwitchId', 'vswitches'],
+};

@@ -485,8 +485,18 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         for (const kind of new Set(problems.map((p) => p.kind))) {
           t.save(kind, input.built.bytes, e.received, { ...meta, problems });
         }
-        if (e.answer.status === 200) harvest(world, input.action, e.answer.body.toString('latin1'));
-        else if (!input.signatureOp && codeOf(e.answer) === 'SignatureDoesNotMatch') {
+        harvest(
+          world,
+          input.action,
+          e.answer.status,
+          e.answer.body.toString('latin1'),
+          input.pairs,
+        );
+        if (
+          e.answer.status !== 200 &&
+          !input.signatureOp &&
+          codeOf(e.answer) === 'SignatureDoesNotMatch'
+        ) {
           t.s.signatureMismatches++;
         }
       } else if (e.kind === 'hang') {

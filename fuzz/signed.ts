@@ -14,6 +14,8 @@ export interface SignedInput {
   built: Built;
   shape: Shape;
   action: string;
+  /** The parameters sent (after mutation). */
+  pairs: Pairs;
   /** Mutations applied, for the record. */
   ops: string[];
   /** A signature-level mutation: the request must be refused by authentication. */
@@ -116,6 +118,7 @@ export function signedInput(rng: Rng, w: World, signer: Signer): SignedInput {
     built: buildSigned(shape, pairs, wrapped, opts),
     shape,
     action,
+    pairs,
     ops,
     signatureOp,
   };

@@ -16,21 +16,12 @@
  * Trailing layers of the default's policy are dropped (they decide as the default does).
  */
 import type { Policy, Rule } from '../domain/types.js';
+import { decisionOrder } from '../engine/table.js';
 import { type Box, overlaps, ruleBox } from './boxes.js';
 
 export interface Layer {
   readonly policy: Policy;
   readonly boxes: readonly Box[];
-}
-
-/** Decision order: priority ascending, drop before accept, then creation, then id. */
-export function decisionOrder(x: Rule, y: Rule): number {
-  return (
-    x.priority - y.priority ||
-    (x.policy === y.policy ? 0 : x.policy === 'drop' ? -1 : 1) ||
-    x.seq - y.seq ||
-    (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)
-  );
 }
 
 /** The layers of `rules` (all of one direction), given the direction's default policy. */

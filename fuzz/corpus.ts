@@ -599,25 +599,53 @@ export const TEMPLATES: readonly (readonly [number, Template])[] = [
 /** Resources of a kind the fuzzer keeps at most (its Creates turn into Deletes beyond). */
 export const POOL_LIMIT = 30;
 
-/** Creates that would take a pool past its limit, and the Delete that drains it instead. */
-const DRAIN: Record<string, (rng: Rng, w: World) => Pairs | undefined> = {
-  CreateSecurityGroup: (rng, w) =>
-    w.scratch.groups.length >= POOL_LIMIT
-      ? ecs('DeleteSecurityGroup', ['SecurityGroupId', victim(rng, w.scratch.groups, 'sg')])
-      : undefined,
-  CreateNetworkInterface: (rng, w) =>
-    w.scratch.enis.length >= POOL_LIMIT
-      ? ecs('DeleteNetworkInterface', ['NetworkInterfaceId', victim(rng, w.scratch.enis, 'eni')])
-      : undefined,
-  CreateVpc: (rng, w) =>
-    w.scratch.vpcs.length >= POOL_LIMIT
-      ? vpc('DeleteVpc', ['VpcId', victim(rng, w.scratch.vpcs, 'vpc')])
-      : undefined,
-  CreateVSwitch: (rng, w) =>
-    w.scratch.vswitches.length >= POOL_LIMIT
-      ? vpc('DeleteVSwitch', ['VSwitchId', victim(rng, w.scratch.vswitches, 'vsw')])
-      : undefined,
-};
+/** The resources the fuzzer creates and deletes: one pool each. */
+interface Kind {
+  pool: keyof World['scratch'];
+  /** The id's name: the Create answers it, the Delete names it. */
+  field: string;
+  create: string;
+  remove: string;
+  product: (action: string, ...rest: Pairs) => Pairs;
+  prefix: string;
+}
+
+const KINDS: readonly Kind[] = [
+  {
+    pool: 'groups',
+    field: 'SecurityGroupId',
+    create: 'CreateSecurityGroup',
+    remove: 'DeleteSecurityGroup',
+    product: ecs,
+    prefix: 'sg',
+  },
+  {
+    pool: 'enis',
+    field: 'NetworkInterfaceId',
+    create: 'CreateNetworkInterface',
+    remove: 'DeleteNetworkInterface',
+    product: ecs,
+    prefix: 'eni',
+  },
+  {
+    pool: 'vpcs',
+    field: 'VpcId',
+    create: 'CreateVpc',
+    remove: 'DeleteVpc',
+    product: vpc,
+    prefix: 'vpc',
+  },
+  {
+    pool: 'vswitches',
+    field: 'VSwitchId',
+    create: 'CreateVSwitch',
+    remove: 'DeleteVSwitch',
+    product: vpc,
+    prefix: 'vsw',
+  },
+];
+const BY_CREATE = new Map(KINDS.map((k) => [k.create, k]));
+const BY_REMOVE = new Map(KINDS.map((k) => [k.remove, k]));
 
 /**
  * A valid request of a random action. What the fuzzer creates stays bounded (a long run must
@@ -625,7 +653,9 @@ const DRAIN: Record<string, (rng: Rng, w: World) => Pairs | undefined> = {
  */
 export function validRequest(rng: Rng, w: World): Pairs {
   const pairs = rng.weighted(TEMPLATES)(rng, w);
-  return DRAIN[pairs[0]![1]]?.(rng, w) ?? pairs;
+  const k = BY_CREATE.get(pairs[0]![1]);
+  if (k === undefined || w.scratch[k.pool].length < POOL_LIMIT) return pairs;
+  return k.product(k.remove, [k.field, victim(rng, w.scratch[k.pool], k.prefix)]);
 }
 
 /** Ids a successful answer names, kept for the fuzzer's Deletes and other templates. */
@@ -636,39 +666,23 @@ export function harvest(
   body: string,
   pairs: Pairs,
 ): void {
-  const deleted = DELETED[action];
-  if (deleted) {
+  const removed = BY_REMOVE.get(action);
+  if (removed !== undefined) {
     // gone (deleted now, or not found): out of the pool
     if (status !== 200 && status !== 404) return;
-    const [param, pool] = deleted;
-    const id = pairs.find(([k]) => k === param)?.[1];
-    const i = id === undefined ? -1 : w.scratch[pool].indexOf(id);
-    if (i >= 0) w.scratch[pool].splice(i, 1);
+    const id = pairs.find(([k]) => k === removed.field)?.[1];
+    const pool = w.scratch[removed.pool];
+    const i = id === undefined ? -1 : pool.indexOf(id);
+    if (i >= 0) pool.splice(i, 1);
     return;
   }
-  const created = CREATED[action];
-  if (!created || status !== 200) return;
-  const [field, pool] = created;
+  const created = BY_CREATE.get(action);
+  if (created === undefined || status !== 200) return;
   // the id field the Create answers (other ids in the answer, such as VpcId, are not it)
+  const { field, pool } = created;
   const m =
     new RegExp(`"${field}":"([a-z]+-[a-z0-9]+)"`).exec(body) ??
     new RegExp(`<${field}>([a-z]+-[a-z0-9]+)<`).exec(body);
   const id = m?.[1];
   if (id !== undefined && !w.scratch[pool].includes(id)) w.scratch[pool].push(id);
 }
-
-/** The id field each Create answers, and the pool that keeps it. */
-const CREATED: Record<string, readonly [string, keyof World['scratch']]> = {
-  CreateSecurityGroup: ['SecurityGroupId', 'groups'],
-  CreateNetworkInterface: ['NetworkInterfaceId', 'enis'],
-  CreateVpc: ['VpcId', 'vpcs'],
-  CreateVSwitch: ['VSwitchId', 'vswitches'],
-};
-
-/** The id parameter each Delete names, and the pool it leaves. */
-const DELETED: Record<string, readonly [string, keyof World['scratch']]> = {
-  DeleteSecurityGroup: ['SecurityGroupId', 'groups'],
-  DeleteNetworkInterface: ['NetworkInterfaceId', 'enis'],
-  DeleteVpc: ['VpcId', 'vpcs'],
-  DeleteVSwitch: ['VSwitchId', 'vswitches'],
-};

@@ -101,6 +101,11 @@ export const CATALOGUE = {
   ),
   BadRequest: entry('BadRequest', 400, 'The HTTP request is malformed.'),
   'BadRequest#host': entry('BadRequest', 400, 'The HTTP/1.1 request has no Host header.'),
+  'BadRequest#upgrade': entry(
+    'BadRequest',
+    400,
+    'The service speaks HTTP/1.1 only: it does not switch protocols (Upgrade).',
+  ),
   RequestTimeout: entry(
     'RequestTimeout',
     408,

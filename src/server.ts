@@ -309,6 +309,18 @@ function guard(server: Server, opts: HttpOptions, handle: RequestHandler): void 
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     refuseConnection(socket, apiError('UnsupportedHTTPMethod'), opts, req.socket.remoteAddress);
   });
+  // A request asking to switch protocols (`Upgrade` with `Connection` or `Proxy-Connection:
+  // upgrade`): without this the parser hands the connection over, and a body it cannot
+  // parse closed it with no answer (found by the fuzzer).
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    refuseConnection(
+      socket,
+      apiError('BadRequest#upgrade'),
+      opts,
+      req.socket.remoteAddress,
+      guessFormat(headOf(req)),
+    );
+  });
 }
 
 /** Answers `e` and closes the connection (the request's body is dropped). */

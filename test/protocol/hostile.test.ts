@@ -104,6 +104,18 @@ describe('answers outside the protocol are envelopes too', () => {
     assert.equal(body.Code, 'UnsupportedHTTPMethod');
   });
 
+  test('a request asking to switch protocols → 400 BadRequest, even with a malformed body', async () => {
+    for (const connection of ['Connection: Upgrade', 'Proxy-Connection: Upgrade']) {
+      const a = await raw(
+        `GET /?Format=JSON HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n${connection}\r\nUpgrade: websocket\r\n\r\nzz\r\n0\r\n\r\n`,
+      );
+      const { status, body } = envelope(a);
+      assert.equal(status, 400, connection);
+      assert.equal(body.Code, 'BadRequest');
+      assert.match(body.Message, /Upgrade/);
+    }
+  });
+
   test('a malformed request pipelined after a good one: the good one is answered first, then 400', async () => {
     const good = `GET /?${encodeParams(v1Params('GET', DR))} HTTP/1.1\r\nHost: x\r\n\r\n`;
     const a = await raw(`${good}GARBAGE\r\n\r\n`);

@@ -95,10 +95,21 @@ const refused = new WeakSet<Duplex>();
  */
 function afterInFlight(socket: Duplex, then: () => void): void {
   // what the HTTP server is answering on the connection ('clientError' gives no request)
-  const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (res && !res.closed && res.req.complete) res.once('close', () => afterInFlight(socket, then));
-  else then();
+  const res = (socket as { _httpMessage?: InFlight | null })._httpMessage;
+  if (!res || res.closed || !res.req.complete) {
+    then();
+    return;
+  }
+  // When the client half-closed, the server ends the connection after its last answer
+  // (`_last`), which would leave no room for this one: it is the last now.
+  res.prependOnceListener('finish', () => {
+    res._last = false;
+  });
+  res.once('close', () => afterInFlight(socket, then));
 }
+
+/** A response in progress, with the HTTP server's mark of the last one on its connection. */
+type InFlight = ServerResponse & { _last?: boolean };
 
 /** Connections whose current request was answered before its body had arrived. */
 const answeredEarly = new WeakSet<Duplex>();
@@ -370,16 +381,25 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
   }
   for (const s of servers) {
     s.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+    // A client may half-close (FIN) once its request is sent: the answers still in the
+    // works are written, then the connection ends. Node's default drops them (its 'end'
+    // aborts the requests in flight), which lost every answer not ready before the FIN.
+    (s as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // The inner servers never listen themselves; 'listening' starts their connection
     // tracking (header and request timeouts, idle connections).
     s.emit('listening');
   }
   /** Connections that have not sent their first byte yet (no inner server has them). */
   const waiting = new Set<Socket>();
-  const outer = createNetServer((socket) => {
+  // Half-open, so that a FIN does not end the writing side before the answers are out.
+  const outer = createNetServer({ allowHalfOpen: true }, (socket) => {
     waiting.add(socket);
     socket.on('error', () => socket.destroy());
     socket.once('close', () => waiting.delete(socket));
+    // closed before its first byte: nothing to answer
+    socket.once('end', () => {
+      if (waiting.has(socket)) socket.destroy();
+    });
     socket.setTimeout(headerMs, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
       waiting.delete(socket);

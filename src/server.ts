@@ -101,15 +101,21 @@ function afterInFlight(socket: Duplex, then: () => void): void {
     return;
   }
   // When the client half-closed, the server ends the connection after its last answer
-  // (`_last`), which would leave no room for this one: it is the last now.
+  // (`_last`), which would leave no room for this one: it is the last now. An answer that
+  // itself closes the connection (`Connection: close`) stays the last one.
   res.prependOnceListener('finish', () => {
-    res._last = false;
+    if (!CLOSES.test(res._header ?? '')) res._last = false;
   });
   res.once('close', () => afterInFlight(socket, then));
 }
 
-/** A response in progress, with the HTTP server's mark of the last one on its connection. */
-type InFlight = ServerResponse & { _last?: boolean };
+/**
+ * A response in progress, with the HTTP server's mark of the last one on its connection and
+ * the head it sent.
+ */
+type InFlight = ServerResponse & { _last?: boolean; _header?: string | null };
+
+const CLOSES = /\r\nconnection: *close\r\n/i;
 
 /** Connections whose current request was answered before its body had arrived. */
 const answeredEarly = new WeakSet<Duplex>();

@@ -608,6 +608,8 @@ interface Kind {
   remove: string;
   product: (action: string, ...rest: Pairs) => Pairs;
   prefix: string;
+  /** The code of a Delete that finds the resource gone (not any 404: a bad region is one). */
+  gone: string;
 }
 
 const KINDS: readonly Kind[] = [
@@ -618,6 +620,7 @@ const KINDS: readonly Kind[] = [
     remove: 'DeleteSecurityGroup',
     product: ecs,
     prefix: 'sg',
+    gone: 'InvalidSecurityGroupId.NotFound',
   },
   {
     pool: 'enis',
@@ -626,6 +629,7 @@ const KINDS: readonly Kind[] = [
     remove: 'DeleteNetworkInterface',
     product: ecs,
     prefix: 'eni',
+    gone: 'InvalidEniId.NotFound',
   },
   {
     pool: 'vpcs',
@@ -634,6 +638,7 @@ const KINDS: readonly Kind[] = [
     remove: 'DeleteVpc',
     product: vpc,
     prefix: 'vpc',
+    gone: 'InvalidVpcId.NotFound',
   },
   {
     pool: 'vswitches',
@@ -642,6 +647,7 @@ const KINDS: readonly Kind[] = [
     remove: 'DeleteVSwitch',
     product: vpc,
     prefix: 'vsw',
+    gone: 'InvalidVSwitchId.NotFound',
   },
 ];
 const BY_CREATE = new Map(KINDS.map((k) => [k.create, k]));
@@ -665,15 +671,32 @@ export function harvest(
   status: number,
   body: string,
   pairs: Pairs,
+  /** The request was mutated: a NotFound may be of another region, not of the resource. */
+  mutated = false,
 ): void {
   const removed = BY_REMOVE.get(action);
   if (removed !== undefined) {
     // gone (deleted now, or not found): out of the pool
-    if (status !== 200 && status !== 404) return;
+    const gone = status === 404 && !mutated && body.includes(removed.gone);
+    if (status !== 200 && !gone) return;
     const id = pairs.find(([k]) => k === removed.field)?.[1];
     const pool = w.scratch[removed.pool];
     const i = id === undefined ? -1 : pool.indexOf(id);
     if (i >= 0) pool.splice(i, 1);
+    return;
+  }
+  if (action === 'ImportState') {
+    // what an import made (the document's own resources, or ids a mutation changed) is the
+    // fuzzer's to delete too: its pools go over the limit and shrink again
+    const state = pairs.find(([k]) => k === 'State')?.[1];
+    if (status !== 200 || state === undefined) return;
+    const kept = setUp(w);
+    for (const { field, pool, prefix } of KINDS) {
+      for (const m of state.matchAll(new RegExp(`"${field}":"(${prefix}-[a-z0-9]+)"`, 'g'))) {
+        const id = m[1]!;
+        if (!kept.has(id) && !w.scratch[pool].includes(id)) w.scratch[pool].push(id);
+      }
+    }
     return;
   }
   const created = BY_CREATE.get(action);
@@ -684,5 +707,12 @@ export function harvest(
     new RegExp(`"${field}":"([a-z]+-[a-z0-9]+)"`).exec(body) ??
     new RegExp(`<${field}>([a-z]+-[a-z0-9]+)<`).exec(body);
   const id = m?.[1];
-  if (id !== undefined && !w.scratch[pool].includes(id)) w.scratch[pool].push(id);
+  if (id !== undefined && !setUp(w).has(id) && !w.scratch[pool].includes(id)) {
+    w.scratch[pool].push(id);
+  }
+}
+
+/** The set-up resources, which the fuzzer's Deletes leave alone. */
+function setUp(w: World): Set<string> {
+  return new Set([w.vpc, w.vswitch, ...w.groups, w.classicGroup, w.enterpriseGroup, ...w.enis]);
 }

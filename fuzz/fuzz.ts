@@ -487,10 +487,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         }
         harvest(
           world,
-          input.action,
+          // a mutation may have changed the action (into a Create, say): the one sent counts
+          input.pairs.findLast(([k]) => k === 'Action')?.[1] ?? input.action,
           e.answer.status,
           e.answer.body.toString('latin1'),
           input.pairs,
+          input.ops.length > 0 || input.signatureOp !== undefined,
         );
         if (
           e.answer.status !== 200 &&

@@ -388,8 +388,8 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
   for (const s of servers) {
     s.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
     // A client may half-close (FIN) once its request is sent: the answers still in the
-    // works are written, then the connection ends. Node's default drops them (its 'end'
-    // aborts the requests in flight), which lost every answer not ready before the FIN.
+    // works are written, then the connection ends. Node's default ends the connection at
+    // the FIN, which lost every answer not ready by then.
     (s as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // The inner servers never listen themselves; 'listening' starts their connection
     // tracking (header and request timeouts, idle connections).

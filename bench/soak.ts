@@ -101,12 +101,16 @@ const writes = String(
   (await call(srv, { Action: 'CreateSecurityGroup', SecurityGroupName: 'writes' })).SecurityGroupId,
 );
 
-/** The k-th rule of the pairs (distinct while fewer than 60,000 are in flight). */
-const rule = (k: number) => ({
+/**
+ * The k-th rule of the pairs (distinct while fewer than 60,000 are in flight). The soak's
+ * rules come from another address block than the capacity run's, whose last Authorize may
+ * be left without its Revoke when the run ends.
+ */
+const rule = (k: number, phase: 'capacity' | 'soak') => ({
   SecurityGroupId: writes,
   IpProtocol: 'tcp',
   PortRange: `${(k % 60_000) + 1}/${(k % 60_000) + 1}`,
-  SourceCidrIp: '192.0.2.0/24',
+  SourceCidrIp: phase === 'capacity' ? '192.0.2.0/24' : '198.51.100.0/24',
 });
 const describeAttribute = () =>
   signed({ Action: 'DescribeSecurityGroupAttribute', SecurityGroupId: big });
@@ -127,7 +131,7 @@ const capacity = await runLoad({
     const open = pending.get(c);
     if (open !== undefined) {
       pending.delete(c);
-      return signed({ Action: 'RevokeSecurityGroup', ...rule(open) });
+      return signed({ Action: 'RevokeSecurityGroup', ...rule(open, 'capacity') });
     }
     const i = (counters.get(c) ?? c) + 1;
     counters.set(c, i);
@@ -136,7 +140,7 @@ const capacity = await runLoad({
     if (kind === 'g') return describeGroups();
     const k = pairs++;
     pending.set(c, k);
-    return signed({ Action: 'AuthorizeSecurityGroup', ...rule(k) });
+    return signed({ Action: 'AuthorizeSecurityGroup', ...rule(k, 'capacity') });
   },
 });
 if (capacity.errors > 0) {
@@ -161,7 +165,7 @@ const started = performance.now();
 const sampler = setInterval(() => {
   samples.push({ t: performance.now() - started, kb: rssKb(pid) });
 }, 1000);
-let pairsInSoak = 100_000;
+let pairsInSoak = 0;
 const result = await runPaced({
   url: srv.url,
   connections,
@@ -174,8 +178,8 @@ const result = await runPaced({
     if (kind === 'g') return describeGroups();
     const k = pairsInSoak++;
     return [
-      signed({ Action: 'AuthorizeSecurityGroup', ...rule(k) }),
-      signed({ Action: 'RevokeSecurityGroup', ...rule(k) }),
+      signed({ Action: 'AuthorizeSecurityGroup', ...rule(k, 'soak') }),
+      signed({ Action: 'RevokeSecurityGroup', ...rule(k, 'soak') }),
     ];
   },
   onWindow: (w) => {

@@ -16,7 +16,7 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_CIPHERS } from 'node:tls';
@@ -82,6 +82,27 @@ function answerAndLinger(socket: Duplex, response: string): boolean {
   socket.end(response);
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
   return true;
+}
+
+/**
+ * Closing after a last answer as servers must (RFC 9112, section 9.6): the HTTP server ends a
+ * connection whose answer said `Connection: close` with `destroySoon`, its write side and
+ * then at once the socket; a client still sending (a body not read, requests behind) gets a
+ * reset, and a reset discards the answer it has not read yet. Here the write side ends, and
+ * what the client still sends is read and dropped until it closes or LINGER_MS passes.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = () => {
+    if (socket.writable) socket.end();
+    const gone = () => {
+      if (socket.writableFinished) socket.destroy();
+      else socket.once('finish', () => socket.destroy());
+    };
+    const timer = setTimeout(gone, LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+    if (socket.readableEnded) gone();
+    else socket.once('end', gone);
+  };
 }
 
 /** Connections the transport answers itself (or stops answering), from the first error on. */
@@ -311,6 +332,8 @@ const TLS_HANDSHAKE = 0x16;
 /** The transport's own answers, on either inner server. */
 function guard(server: Server, opts: HttpOptions, handle: RequestHandler): void {
   server.on('clientError', (err, socket) => clientError(err, socket, opts));
+  // the socket the HTTP machinery writes to: the TLS one on HTTPS
+  server.on(server instanceof HttpsServer ? 'secureConnection' : 'connection', lingerOnClose);
   // `Expect: 100-continue`: go on only for a body that will be read; refuse others at once.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length'] ?? 0) > opts.bodyLimit) {

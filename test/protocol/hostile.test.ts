@@ -227,6 +227,38 @@ describe('answers outside the protocol are envelopes too', () => {
     assert.equal((await signedV1(srv, DR)).status, 200);
   });
 
+  test('an answer that closes the connection while the client still sends is read, not reset', async () => {
+    // the client reads late (busy): a reset right after the answer would discard it unread
+    const head = `POST /?Format=JSON HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${4 << 20}\r\n\r\n`;
+    const answer = await new Promise<string>((resolve) => {
+      let out = '';
+      let error = '';
+      const s = connect(srv.port, '127.0.0.1', () => {
+        s.pause();
+        s.write(head);
+        const chunk = Buffer.alloc(64 << 10, 0x61);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 4 << 20 && !s.destroyed) {
+            sent += chunk.length;
+            if (!s.write(chunk)) return void s.once('drain', pump);
+          }
+        };
+        pump();
+        setTimeout(() => s.resume(), 500);
+      });
+      s.on('data', (d: Buffer) => {
+        out += d.toString('latin1');
+      });
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        error = e.code ?? e.message;
+      });
+      s.on('close', () => resolve(`${out}${error ? ` [${error}]` : ''}`));
+    });
+    assert.match(answer, /^HTTP\/1\.1 413 /, answer);
+    assert.equal(envelope(answer.replace(/ \[[A-Z]+\]$/, '')).body.Code, 'RequestTooLarge');
+  });
+
   test('Expect: 100-continue with a 100 MB Content-Length → 413 at once, never 100 Continue', async () => {
     const a = await raw(
       'POST /?Format=JSON HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\nExpect: 100-continue\r\n\r\n',

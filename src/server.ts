@@ -67,42 +67,45 @@ function rawResponse(e: ApiError, hostId: string, format: Format, requestId: str
 }
 
 /**
- * Answers on a connection the HTTP server let go of, then reads and drops what the client
- * still sends for a moment before closing: closing with unread data would reset the
- * connection, and the client would see ECONNRESET instead of the answer. Returns whether it
- * answered: a connection that an earlier answer is closing gets nothing more.
+ * Answers on a connection the HTTP server let go of, then closes it lingering. Returns
+ * whether it answered: a connection that an earlier answer is closing gets nothing more.
  */
 function answerAndLinger(socket: Duplex, response: string): boolean {
   if (!socket.writable) {
     if (!socket.writableEnded) socket.destroy(); // ended: let what was written go out
     return false;
   }
-  socket.on('data', () => {});
-  socket.on('error', () => socket.destroy());
-  socket.end(response);
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  lingeringEnd(socket, response);
   return true;
 }
 
 /**
- * Closing after a last answer as servers must (RFC 9112, section 9.6): the HTTP server ends a
- * connection whose answer said `Connection: close` with `destroySoon`, its write side and
- * then at once the socket; a client still sending (a body not read, requests behind) gets a
- * reset, and a reset discards the answer it has not read yet. Here the write side ends, and
- * what the client still sends is read and dropped until it closes or LINGER_MS passes.
+ * Ends the connection as servers must (RFC 9112, section 9.6): its write side ends (after
+ * `last`), and what the client still sends is read and dropped until the client closes or
+ * LINGER_MS passes. Closing with unread data would reset the connection, and a reset
+ * discards an answer the client has not read yet.
+ */
+function lingeringEnd(socket: Duplex, last = ''): void {
+  socket.on('data', () => {});
+  socket.on('error', () => socket.destroy());
+  if (socket.writable) socket.end(last);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+  const closed = () => {
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  };
+  if (socket.readableEnded) closed();
+  else socket.once('end', closed);
+}
+
+/**
+ * The HTTP server ends a connection after an answer that said `Connection: close` with
+ * `destroySoon`: its write side, then at once the socket, resetting a client still sending
+ * (a body not read, requests behind). It lingers instead.
  */
 function lingerOnClose(socket: Socket): void {
-  socket.destroySoon = () => {
-    if (socket.writable) socket.end();
-    const gone = () => {
-      if (socket.writableFinished) socket.destroy();
-      else socket.once('finish', () => socket.destroy());
-    };
-    const timer = setTimeout(gone, LINGER_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
-    if (socket.readableEnded) gone();
-    else socket.once('end', gone);
-  };
+  socket.destroySoon = () => lingeringEnd(socket);
 }
 
 /** Connections the transport answers itself (or stops answering), from the first error on. */

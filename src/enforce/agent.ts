@@ -56,6 +56,11 @@ export interface AgentStatus {
   readonly lastApplyMs: number | null;
   /** Tracked connections deleted so far. */
   readonly flowsDeleted: number;
+  /**
+   * The cursor whose rules the tracked connections were last checked against: none that the
+   * rules at this cursor drop is left (trails `appliedCursor` while a check runs).
+   */
+  readonly cleanedCursor: string | null;
   /** Pages received, and how many of them were snapshots (one, unless a cursor could not resume). */
   readonly pages: number;
   readonly snapshots: number;
@@ -98,7 +103,11 @@ export class Agent {
   private resync: NodeJS.Timeout | undefined;
   private cleaning = false;
   private cleaned: Promise<void> = Promise.resolve();
-  private cleanPorts: readonly PortPlan[] | null = null;
+  private cleanPorts: {
+    readonly ports: readonly PortPlan[];
+    readonly cursor: Cursor | null;
+  } | null = null;
+  private cleanedTo: Cursor | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AgentOptions) {}
@@ -213,15 +222,17 @@ export class Agent {
     this.lastError = null;
     this.report();
     if (first) for (const w of this.syncedWaiters.splice(0)) w();
-    if (cmds.length > 0 || first) this.scheduleClean(compiled.ports);
+    // a check still running judges older rules: one more follows for these
+    if (cmds.length > 0 || first || this.cleaning) this.scheduleClean(compiled.ports, cursor);
+    else this.cleanedTo = cursor;
   }
 
   /**
    * Flow checks run beside the sync loop, one at a time, the latest ports winning: listing
    * and judging every tracked connection must not delay the next transaction.
    */
-  private scheduleClean(ports: readonly PortPlan[]): void {
-    this.cleanPorts = ports;
+  private scheduleClean(ports: readonly PortPlan[], cursor: Cursor | null): void {
+    this.cleanPorts = { ports, cursor };
     if (this.cleaning) return;
     this.cleaning = true;
     this.cleaned = (async () => {
@@ -229,7 +240,10 @@ export class Agent {
         while (this.cleanPorts !== null && !this.abort.signal.aborted) {
           const next = this.cleanPorts;
           this.cleanPorts = null;
-          await this.cleanFlows(next);
+          if (await this.cleanFlows(next.ports)) {
+            this.cleanedTo = next.cursor;
+            this.report();
+          }
         }
       } finally {
         // in the same step as the loop's last check: a request made after it starts anew
@@ -238,22 +252,23 @@ export class Agent {
     })();
   }
 
-  /** Deletes the tracked flows the rules now in force would not accept. */
-  private async cleanFlows(ports: readonly PortPlan[]): Promise<void> {
+  /** Deletes the tracked flows the rules now in force would not accept; false if it failed. */
+  private async cleanFlows(ports: readonly PortPlan[]): Promise<boolean> {
     const ct = this.opts.conntrack;
-    if (!ct) return;
+    if (!ct) return true;
     try {
       const enforced = new Set(ports.filter((p) => p.state === 'enforcing').map((p) => p.eniId));
       // connections already over carry nothing more (a new one on the same ports starts anew)
       const live = (await ct.list()).filter((f) => f.state !== 'TIME_WAIT' && f.state !== 'CLOSE');
       const doomed = this.model.condemned(live, enforced);
-      if (doomed.length === 0) return;
+      if (doomed.length === 0) return true;
       await ct.remove(doomed);
       this.flowsDeleted += doomed.length;
       this.opts.log.info(`deleted ${doomed.length} tracked connection(s) the rules now drop`);
-      this.report();
+      return true;
     } catch (e) {
       this.fail('deleting tracked connections', e);
+      return false;
     }
   }
 
@@ -279,6 +294,7 @@ export class Agent {
       transactions: this.transactions,
       lastApplyMs: this.lastApplyMs,
       flowsDeleted: this.flowsDeleted,
+      cleanedCursor: this.cleanedTo ? formatCursor(this.cleanedTo) : null,
       pages: this.pages,
       snapshots: this.snapshots,
       ports: this.ports,

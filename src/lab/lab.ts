@@ -208,7 +208,7 @@ export function formatStatus(views: readonly LabView[]): string {
   for (const v of views) {
     const s = v.status;
     out += `lab ${v.config?.vpcId} (host namespace ${v.config?.hostNetns}): agent ${v.config?.agentPid ?? '-'} ${v.agentRunning ? 'running' : 'NOT RUNNING'}\n`;
-    out += `  applied cursor ${s?.appliedCursor ?? '-'} (latest ${s?.cursor ?? '-'}), ${s?.synced ? 'in sync' : 'not synced yet'}, ${s?.transactions ?? 0} transactions, ${s?.flowsDeleted ?? 0} connections cut\n`;
+    out += `  applied cursor ${s?.appliedCursor ?? '-'} (latest ${s?.cursor ?? '-'}), connections checked at ${s?.cleanedCursor ?? '-'}, ${s?.synced ? 'in sync' : 'not synced yet'}, ${s?.transactions ?? 0} transactions, ${s?.flowsDeleted ?? 0} connections cut\n`;
     out += `  last error: ${s?.lastError ? `${s.lastError} (${s.lastErrorAt})` : 'none'}\n`;
     for (const p of s?.ports ?? []) {
       const layers = p.layers ? `, rule layers in ${p.layers.ingress} out ${p.layers.egress}` : '';

@@ -194,11 +194,13 @@ export class TestLab {
     const t0 = Date.now();
     for (;;) {
       const s = this.status();
-      const applied = s.appliedCursor ? Number.parseInt(s.appliedCursor.split('.')[1]!, 36) : -1;
-      if (applied >= head) return Date.now() - t0;
+      const pos = (c: string | null) => (c ? Number.parseInt(c.split('.')[1]!, 36) : -1);
+      // in force, and no tracked connection left that the rules drop (an echo of a world
+      // before would pass as established)
+      if (pos(s.appliedCursor) >= head && pos(s.cleanedCursor) >= head) return Date.now() - t0;
       assert.ok(
         Date.now() - t0 < timeoutMs,
-        `the agent applied ${s.appliedCursor}, not ${head}: ${s.lastError}`,
+        `the agent applied ${s.appliedCursor} and checked connections at ${s.cleanedCursor}, not ${head}: ${s.lastError}`,
       );
       await sleep(10);
     }

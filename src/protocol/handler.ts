@@ -72,8 +72,13 @@ export function createProtocol<P>(opts: ProtocolOptions<P>) {
     let action: string | undefined;
     const who = { action: '', version: '', accessKeyId: '', uid: '' };
     const done = (r: Rendered, code: string, id = requestId): Handled => ({
-      ...r,
-      ...who,
+      status: r.status,
+      contentType: r.contentType,
+      body: r.body,
+      action: who.action,
+      version: who.version,
+      accessKeyId: who.accessKeyId,
+      uid: who.uid,
       requestId: id,
       code,
     });

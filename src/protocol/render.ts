@@ -7,8 +7,24 @@ export type Format = 'json' | 'xml';
 export interface Rendered {
   status: number;
   contentType: string;
-  /** Text, or bytes when part of it was rendered before (see `reusable`). */
-  body: string | Buffer;
+  /**
+   * Text, or bytes in parts when part of it was rendered before (see `reusable`): the parts
+   * are written one after the other, never joined into a copy.
+   */
+  body: string | readonly Buffer[];
+}
+
+/** A body's size in bytes. */
+export function bodyLength(body: Rendered['body']): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  let n = 0;
+  for (const part of body) n += part.length;
+  return n;
+}
+
+/** A body as text (tests, logs). */
+export function bodyText(body: Rendered['body']): string {
+  return typeof body === 'string' ? body : Buffer.concat(body).toString('utf8');
 }
 
 const JSON_TYPE = 'application/json;charset=utf-8';
@@ -83,7 +99,7 @@ function render(
   root: string,
   body: Record<string, unknown>,
   format: Format,
-): Rendered {
+): Rendered & { body: string } {
   if (format === 'json') return { status, contentType: JSON_TYPE, body: toJson(body) };
   return { status, contentType: XML_TYPE, body: toXml(root, body) };
 }
@@ -95,7 +111,7 @@ const tails = new WeakMap<object, { json?: Buffer; xml?: Buffer }>();
 
 /**
  * Marks `body` as a result an action returns again unchanged (a memoized read): its
- * rendering after `RequestId` is then kept with it, so a repeat costs one copy.
+ * rendering after `RequestId` is then kept with it, so a repeat renders only its `RequestId`.
  */
 export function reusable<T extends object>(body: T): T {
   REUSED.add(body);
@@ -125,11 +141,11 @@ export function renderSuccess(
     const head = Buffer.from(
       `{"RequestId":${JSON.stringify(requestId)}${tail.json.length > 1 ? ',' : ''}`,
     );
-    return { status: 200, contentType: JSON_TYPE, body: Buffer.concat([head, tail.json]) };
+    return { status: 200, contentType: JSON_TYPE, body: [head, tail.json] };
   }
   tail.xml ??= Buffer.from(toXml(root, rest).slice(XML_DECL.length + root.length + 2));
   const head = Buffer.from(`${XML_DECL}<${root}>${xml.build({ RequestId: requestId }) as string}`);
-  return { status: 200, contentType: XML_TYPE, body: Buffer.concat([head, tail.xml]) };
+  return { status: 200, contentType: XML_TYPE, body: [head, tail.xml] };
 }
 
 /** The documented error envelope: `{RequestId, HostId, Code, Message, Recommend}`, XML root `<Error>`. */
@@ -138,7 +154,7 @@ export function renderError(
   requestId: string,
   hostId: string,
   format: Format,
-): Rendered {
+): Rendered & { body: string } {
   const body = {
     RequestId: requestId,
     HostId: hostId,

@@ -727,7 +727,11 @@ class ChangeFeed {
     private readonly nodeId: string,
     private readonly log: (message: string, err?: unknown) => void,
     private readonly sink: { changes(c: readonly Change[]): void; reload(): void },
-  ) {}
+  ) {
+    this.ownPrefix = `{"n":${JSON.stringify(nodeId)}`;
+  }
+
+  private readonly ownPrefix: string;
 
   /** Connects and LISTENs; rejects when the database cannot be reached. */
   async start(): Promise<void> {
@@ -840,6 +844,9 @@ class ChangeFeed {
   }
 
   private deliver(payload: string | undefined): void {
+    // this node's own (delivered locally at commit), told without parsing: `payload()` puts
+    // the node first
+    if (payload?.startsWith(this.ownPrefix)) return;
     let notice: Notice;
     try {
       notice = JSON.parse(payload ?? '') as Notice;

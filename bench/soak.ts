@@ -12,8 +12,9 @@
  *   2. holds half of that rate, open loop (steps on a fixed schedule, bench/load.ts runPaced),
  *      for the given minutes, printing each minute's achieved rate, p50/p99 latency (from each
  *      step's scheduled time) and errors, and the server's RSS (VmRSS of /proc/PID/status);
- *   3. prints RSS after the warm-up (10% of the run) and at the end, the growth, and the
- *      totals; exit code 1 when RSS grew by 10% or more, or any request failed.
+ *   3. prints RSS after the warm-up (10% of the run) and at the end, the growth, the V8 heap
+ *      in use then (from the server's /metrics: a leak grows it, the allocator's slack does
+ *      not), and the totals; exit code 1 when RSS grew by 10% or more, or any request failed.
  *
  * Requests are signed with timestamps 14.5 minutes old (the service accepts 15 either way), so
  * each signature nonce is remembered for 30 s and the nonce store is in its steady state before
@@ -71,9 +72,11 @@ async function call(srv: TestServer, params: Record<string, string>) {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : Number.NaN;
+/** VmRSS of the server, in kB, and its anonymous part (the rest maps files: code, SQLite's). */
+function rssKb(pid: number): { kb: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1]);
+  return { kb: field('VmRSS'), anon: field('RssAnon') };
 }
 
 const median = (xs: number[]) => {
@@ -83,8 +86,29 @@ const median = (xs: number[]) => {
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
-const srv = await startServer({ args: ['--throttle-rate', '0'], discardStderr: true });
+const srv = await startServer({
+  args: ['--throttle-rate', '0', '--metrics-port', '0'],
+  discardStderr: true,
+});
 const pid = srv.proc.pid!;
+const metricsPort = Number(/metrics on port (\d+)/.exec(srv.stdout())?.[1]);
+
+/**
+ * The server's V8 heap in use and its memory outside the heap held by JavaScript objects
+ * (buffers, typed arrays), from its /metrics, in kB: a leak grows one of them, the
+ * allocator's slack neither.
+ */
+async function memoryKb(): Promise<{ heap: number; external: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const read = (name: string) => {
+    const m = new RegExp(`^ecs_secgroup_process_${name} (\\d+(?:\\.\\d+)?)`, 'm').exec(text);
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  };
+  return {
+    heap: read('nodejs_heap_size_used_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+  };
+}
 const big = String((await call(srv, { Action: 'CreateSecurityGroup' })).SecurityGroupId);
 const perms: Record<string, string> = {};
 for (let i = 1; i <= 100; i++) {
@@ -160,10 +184,18 @@ console.log(
 );
 
 // 2. the soak, with RSS sampled every second
-const samples: { t: number; kb: number }[] = [];
+const samples: { t: number; kb: number; anon: number }[] = [];
+const heap: { t: number; kb: number; external: number }[] = [];
 const started = performance.now();
 const sampler = setInterval(() => {
-  samples.push({ t: performance.now() - started, kb: rssKb(pid) });
+  const t = performance.now() - started;
+  samples.push({ t, ...rssKb(pid) });
+  if (samples.length % 5 === 0) {
+    memoryKb().then(
+      (m) => heap.push({ t, kb: m.heap, external: m.external }),
+      () => {},
+    );
+  }
 }, 1000);
 let pairsInSoak = 0;
 const result = await runPaced({
@@ -183,14 +215,16 @@ const result = await runPaced({
     ];
   },
   onWindow: (w) => {
+    if ((w.index + 1) * windowMs > durationMs + windowMs / 2) return; // the tail after the end
     const last = samples[samples.length - 1];
+    const lastHeap = heap[heap.length - 1];
     console.log(
-      `  ${((w.index + 1) * (windowMs / 60_000)).toFixed(windowMs < 60_000 ? 2 : 0).padStart(5)} min  ${n(w.rps).padStart(6)} requests/s  p50 ${w.p50Ms.toFixed(2)} ms  p99 ${w.p99Ms.toFixed(2)} ms  errors ${w.errors}  RSS ${last ? mb(last.kb) : '?'}`,
+      `  ${((w.index + 1) * (windowMs / 60_000)).toFixed(windowMs < 60_000 ? 2 : 0).padStart(5)} min  ${n(w.rps).padStart(6)} requests/s  p50 ${w.p50Ms.toFixed(2)} ms  p99 ${w.p99Ms.toFixed(2)} ms  errors ${w.errors}  RSS ${last ? `${mb(last.kb)} (anon ${mb(last.anon)})` : '?'}  heap used ${lastHeap ? mb(lastHeap.kb) : '?'}  external ${lastHeap ? mb(lastHeap.external) : '?'}`,
     );
   },
 });
 clearInterval(sampler);
-samples.push({ t: performance.now() - started, kb: rssKb(pid) });
+samples.push({ t: performance.now() - started, ...rssKb(pid) });
 
 // 3. memory and totals
 const afterWarmup = samples.filter((s) => s.t >= warmupMs && s.t < warmupMs + 5000);
@@ -202,6 +236,26 @@ const seconds = (performance.now() - started) / 1000;
 console.log(
   `RSS: ${mb(start)} after the warm-up, ${mb(end)} at the end: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% (target < 10%); peak ${mb(peak)}`,
 );
+const anonStart = median(afterWarmup.map((s) => s.anon));
+const anonEnd = median(samples.slice(-5).map((s) => s.anon));
+console.log(
+  `  of it anonymous memory: ${mb(anonStart)}, ${mb(anonEnd)}: ${anonEnd >= anonStart ? '+' : ''}${(((anonEnd - anonStart) / anonStart) * 100).toFixed(1)}%`,
+);
+// the heap swings with each collection: medians of the minute after the warm-up and the last
+const window = (from: number, to: number) => heap.filter((h) => h.t >= from && h.t < to);
+const first = window(warmupMs, warmupMs + 60_000);
+const latest = window((heap[heap.length - 1]?.t ?? 0) - 60_000, Number.POSITIVE_INFINITY);
+const change = (a: number, b: number) => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)}%`;
+for (const [label, pick] of [
+  ['V8 heap used', (h: (typeof heap)[number]) => h.kb],
+  ['external (buffers, typed arrays)', (h: (typeof heap)[number]) => h.external],
+] as const) {
+  const a = median(first.map(pick));
+  const b = median(latest.map(pick));
+  console.log(
+    `${label} (medians of the minute after the warm-up, of the last minute): ${mb(a)}, ${mb(b)}: ${change(a, b)}`,
+  );
+}
 console.log(
   `requests: ${n(result.requests)} in ${seconds.toFixed(0)} s (${n(result.requests / seconds)}/s), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}${result.firstError ? ` (first: ${result.firstError})` : ''}`,
 );

@@ -112,10 +112,26 @@ export class Metrics {
     }
   }
 
+  /**
+   * Each request's series, looked up once (prom-client hashes a label object on every call).
+   * Bounded: actions are the action table's (an unauthenticated request has none), codes the
+   * catalogue's.
+   */
+  private readonly series = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(v: number): void } }
+  >();
+
   request(rec: RequestRecord): void {
     const action = rec.action || '(none)';
-    this.requests.inc({ action, code: rec.code });
-    this.latency.observe({ action }, rec.latencyMs / 1000);
+    const key = `${action}\n${rec.code}`;
+    let s = this.series.get(key);
+    if (s === undefined) {
+      s = { count: this.requests.labels(action, rec.code), latency: this.latency.labels(action) };
+      this.series.set(key, s);
+    }
+    s.count.inc();
+    s.latency.observe(rec.latencyMs / 1000);
   }
 
   commit(c: CommitInfo): void {

@@ -22,8 +22,8 @@ export function bodyLength(body: Rendered['body']): number {
   return n;
 }
 
-/** A body as text (tests, logs). */
-export function bodyText(body: Rendered['body']): string {
+/** A rendered body as text (tests). */
+export function renderedText(body: Rendered['body']): string {
   return typeof body === 'string' ? body : Buffer.concat(body).toString('utf8');
 }
 

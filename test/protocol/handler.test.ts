@@ -5,8 +5,8 @@ import { MemoryNonceCache } from '../../src/nonces/memory.js';
 import { createProtocol } from '../../src/protocol/handler.js';
 import {
   bodyLength,
-  bodyText,
   rawJson,
+  renderedText,
   renderSuccess,
   reusable,
 } from '../../src/protocol/render.js';
@@ -79,12 +79,12 @@ test('a reusable result renders as a fresh one would, with each request its own 
   });
   const plain = { Name: 'a<b', List: { Item: [1, 2] }, Raw: rawJson('Raw', '{"X":"y"}') };
   for (const format of ['json', 'xml'] as const) {
-    const fresh = bodyText(renderSuccess('Act', 'ID-1', plain, format).body);
+    const fresh = renderedText(renderSuccess('Act', 'ID-1', plain, format).body);
     const first = renderSuccess('Act', 'ID-1', shared, format);
     const again = renderSuccess('Act', 'ID-2', shared, format);
     assert.ok(Array.isArray(first.body), 'bytes in parts, the tail kept');
-    assert.equal(bodyText(first.body), fresh);
-    assert.equal(bodyText(again.body), fresh.replace('ID-1', 'ID-2'));
+    assert.equal(renderedText(first.body), fresh);
+    assert.equal(renderedText(again.body), fresh.replace('ID-1', 'ID-2'));
     assert.equal(bodyLength(again.body), Buffer.byteLength(fresh));
     assert.equal(
       (again.body as Buffer[])[1],
@@ -93,9 +93,9 @@ test('a reusable result renders as a fresh one would, with each request its own 
     );
   }
   const empty = reusable({});
-  assert.equal(bodyText(renderSuccess('Act', 'ID', empty, 'json').body), '{"RequestId":"ID"}');
+  assert.equal(renderedText(renderSuccess('Act', 'ID', empty, 'json').body), '{"RequestId":"ID"}');
   assert.equal(
-    bodyText(renderSuccess('Act', 'ID', empty, 'xml').body),
-    bodyText(renderSuccess('Act', 'ID', {}, 'xml').body),
+    renderedText(renderSuccess('Act', 'ID', empty, 'xml').body),
+    renderedText(renderSuccess('Act', 'ID', {}, 'xml').body),
   );
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/enforce/exec.js';
 import { alive } from '../../src/lab/lab.js';
-import { type Flow, freshPort, noNamespaces, sleep, TestLab } from './lab.js';
+import { cursorPos, type Flow, freshPort, noNamespaces, sleep, TestLab } from './lab.js';
 
 const skip = noNamespaces();
 if (skip) console.log(`# enforcement timing skipped: ${skip}`);
@@ -159,14 +159,15 @@ describe('changes, connections and restarts in the kernel', { skip }, () => {
     assert.ok(await entry(sport), 'the connection is tracked');
     await lab.api.revoke(gb, 'ingress', rule);
     const head = (await lab.api.changes({})).cursor.pos;
-    const pos = (cursor: string | null) =>
-      cursor ? Number.parseInt(cursor.split('.')[1]!, 36) : -1;
     const t0 = Date.now();
-    while (pos(lab.status().cleanedCursor) < head) {
+    while (cursorPos(lab.status().cleanedCursor) < head) {
       assert.ok(Date.now() - t0 < 3000, `connections checked at ${lab.status().cleanedCursor}`);
       await sleep(2);
     }
-    assert.ok(pos(lab.status().appliedCursor) >= head, 'checked after the rules are in force');
+    assert.ok(
+      cursorPos(lab.status().appliedCursor) >= head,
+      'checked after the rules are in force',
+    );
     assert.equal(await entry(sport), undefined, 'the revoked connection is no longer tracked');
     assert.equal((await p.ask({ op: 'send', handle: c.handle!, timeoutMs: 300 })).ok, false);
     await p.ask({ op: 'close', handle: c.handle! });

@@ -102,6 +102,11 @@ export interface Flow {
 }
 
 let sports = 20000 + (process.pid % 1000) * 37;
+/** A change-feed cursor's position (`host.POS.x`, base 36), or -1 for none. */
+export function cursorPos(cursor: string | null): number {
+  return cursor ? Number.parseInt(cursor.split('.')[1]!, 36) : -1;
+}
+
 /** A source port no earlier flow of this process used (so no tracked flow matches it). */
 export function freshPort(): number {
   sports = sports >= 59999 ? 20000 : sports + 1;
@@ -194,10 +199,10 @@ export class TestLab {
     const t0 = Date.now();
     for (;;) {
       const s = this.status();
-      const pos = (c: string | null) => (c ? Number.parseInt(c.split('.')[1]!, 36) : -1);
       // in force, and no tracked connection left that the rules drop (an echo of a world
       // before would pass as established)
-      if (pos(s.appliedCursor) >= head && pos(s.cleanedCursor) >= head) return Date.now() - t0;
+      if (cursorPos(s.appliedCursor) >= head && cursorPos(s.cleanedCursor) >= head)
+        return Date.now() - t0;
       assert.ok(
         Date.now() - t0 < timeoutMs,
         `the agent applied ${s.appliedCursor} and checked connections at ${s.cleanedCursor}, not ${head}: ${s.lastError}`,

@@ -14,7 +14,7 @@
  * or one restored to an earlier point).
  */
 import { apiError } from '../errors.js';
-import type { ChangeLogEntry, Tx } from './store.js';
+import type { ChangeLogEntry, ChangeLogState, Tx } from './store.js';
 import {
   interfaceAddresses,
   type NetworkInterface,
@@ -55,7 +55,11 @@ export interface FeedPage {
   readonly interfaces: readonly NetworkInterface[];
   readonly deletedInterfaceIds: readonly string[];
   readonly peerGroups: readonly PeerGroup[];
-  /** Later commits are not readable yet, only for a moment (see ChangeLogState.settling). */
+  /**
+   * Later commits are not readable yet, only for a moment (see ChangeLogState.settling): the
+   * cursor may be behind a commit already acknowledged, so a reader that must hold every
+   * acknowledged change asks again.
+   */
   readonly settling?: boolean;
 }
 
@@ -105,6 +109,19 @@ export async function readFeed(
     pos: state.head,
     stamp: state.head === 0 ? 0 : ((await tx.changeLogStamp(state.head)) ?? 0),
   };
+  const page = await pageAfter(tx, scope, after, state, head, maxEntries);
+  // a snapshot too: its cursor is then behind a commit already acknowledged
+  return state.settling ? { ...page, settling: true } : page;
+}
+
+async function pageAfter(
+  tx: Tx,
+  scope: FeedScope,
+  after: Cursor | undefined,
+  state: ChangeLogState,
+  head: Cursor,
+  maxEntries: number,
+): Promise<FeedPage> {
   if (after === undefined) return snapshot(tx, scope, head, 'NoCursor');
   const reason = await unresumable(tx, after, state);
   if (reason !== null) return snapshot(tx, scope, head, reason);
@@ -112,8 +129,7 @@ export async function readFeed(
   if (entries.length > maxEntries) return snapshot(tx, scope, head, 'Expired');
   const last = entries.at(-1);
   const cursor = last ? { epoch: state.epoch, pos: last.pos, stamp: last.committedAt } : after;
-  const page = await delta(tx, scope, cursor, entries);
-  return state.settling ? { ...page, settling: true } : page;
+  return delta(tx, scope, cursor, entries);
 }
 
 async function unresumable(

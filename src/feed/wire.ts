@@ -96,6 +96,7 @@ export function encodePage(p: FeedPage): Obj {
     Cursor: formatCursor(p.cursor),
     Snapshot: p.snapshot !== null,
     SnapshotReason: p.snapshot ?? '',
+    Settling: p.settling === true,
     SecurityGroups: { SecurityGroup: p.groups.map(groupView) },
     DeletedSecurityGroupIds: { SecurityGroupId: [...p.deletedGroupIds] },
     Rules: { Rule: p.rules.map(ruleView) },
@@ -269,9 +270,12 @@ export function decodePage(body: unknown): FeedPage {
   if (isSnapshot && !(REASONS as readonly string[]).includes(reason)) {
     fail(`SnapshotReason "${reason}"`);
   }
+  // absent from the answers of a service before it: nothing settling
+  const settling = o.Settling === undefined ? false : bool(o, 'Settling');
   return {
     cursor,
     snapshot: isSnapshot ? (reason as SnapshotReason) : null,
+    ...(settling ? { settling } : {}),
     groups: list(o, 'SecurityGroups', 'SecurityGroup').map(groupOf),
     deletedGroupIds: strings(o, 'DeletedSecurityGroupIds', 'SecurityGroupId'),
     rules: list(o, 'Rules', 'Rule').map(ruleOf),

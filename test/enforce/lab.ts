@@ -195,8 +195,8 @@ export class TestLab {
 
   /** Resolves once the agent enforces everything committed so far; returns how long it took. */
   async settle(timeoutMs = 5000): Promise<number> {
-    const head = (await this.api.changes({})).cursor.pos;
     const t0 = Date.now();
+    const head = await this.head(timeoutMs);
     for (;;) {
       const s = this.status();
       // in force, and no tracked connection left that the rules drop (an echo of a world
@@ -206,6 +206,24 @@ export class TestLab {
       assert.ok(
         Date.now() - t0 < timeoutMs,
         `the agent applied ${s.appliedCursor} and checked connections at ${s.cleanedCursor}, not ${head}: ${s.lastError}`,
+      );
+      await sleep(10);
+    }
+  }
+
+  /**
+   * The change feed's position of every change acknowledged so far. On PostgreSQL a head read
+   * while an older transaction still runs is behind commits already acknowledged (the answer
+   * says `Settling`): read again.
+   */
+  async head(timeoutMs = 5000): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const page = await this.api.changes({});
+      if (page.settling !== true) return page.cursor.pos;
+      assert.ok(
+        Date.now() - t0 < timeoutMs,
+        `the change feed still settling after ${timeoutMs} ms`,
       );
       await sleep(10);
     }

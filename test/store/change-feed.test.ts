@@ -130,6 +130,8 @@ else
         await y.write((tx) => tx.insertGroup(group('sg-fast')));
         // whatever a reader sees now, reading on from its cursor later must bring both
         const seen = await y.read((tx) => readFeed(tx, scope, start.cursor));
+        // and a snapshot's cursor is behind sg-fast, acknowledged already: it says so
+        const snap = await y.read((tx) => readFeed(tx, scope, undefined));
         await slow;
         const rest = await y.read((tx) => readFeed(tx, scope, seen.cursor));
         const got = [...seen.groups, ...rest.groups].map((g) => g.id).sort();
@@ -140,7 +142,12 @@ else
           'sg-fast committed first, but sg-slow began writing before it: sg-fast waits for it',
         );
         assert.equal(seen.settling, true, 'the reader is told a commit is settling');
+        assert.equal(snap.settling, true, 'so is the reader of a snapshot');
+        assert.equal(snap.cursor.pos, start.cursor.pos, 'whose cursor is before both');
         assert.equal(rest.settling, undefined);
+        const after = await y.read((tx) => readFeed(tx, scope, undefined));
+        assert.equal(after.settling, undefined, 'once both have ended, a snapshot is whole');
+        assert.ok(after.cursor.pos > start.cursor.pos);
       } finally {
         await Promise.all([x.close(), y.close()]);
       }
